@@ -127,3 +127,28 @@ export class InMemoryCallerMemory implements CallerMemory {
       .sort((a, b) => b.last_call_at - a.last_call_at);
   }
 }
+
+/** One caller turn, as /api/turn receives it (field names of the phone's multipart form). */
+export interface TurnInput {
+  sessionId?: string;
+  resetSession?: boolean;
+  transcriptHint?: string;
+  skipAsr?: boolean;
+  forcedReply?: string;
+  callerNumber?: string;
+  /** 'incoming' | 'outgoing' from the phone; 'mock' for desktop mock calls */
+  callDirection?: string;
+  /** the WAV bytes as uploaded */
+  audio: Uint8Array;
+  /** aborts the turn (client went away, mock call stopped) */
+  signal?: AbortSignal;
+}
+
+/** The exact JSON the phone gets back, with its HTTP status. */
+export interface TurnResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Runs one turn through the whole pipeline (what /api/turn does), for in-process callers such as mock calls. */
+export type RunTurn = (input: TurnInput) => Promise<TurnResponse>;
