@@ -1,0 +1,140 @@
+/**
+ * The composition root: builds the whole app from a data dir and config. The headless `serve`
+ * command and the Electron main process both call `createApp` — nothing else constructs services.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { CallManager } from './calls/manager';
+import { LatencyWindow } from './calls/latency';
+import { TurnPipeline } from './calls/pipeline';
+import type { ReplyBroker } from './calls/broker';
+import { InMemoryCallerMemory, type CallerMemory, type CallObserver } from './calls/types';
+import { ConfigStore, writeFileAtomic } from './config/store';
+import { EngineSet, type EngineProviders } from './engines/select';
+import { EventBus } from './events/bus';
+import type { AgentDirectory, GatewayContext } from './gateway/context';
+import { buildServer, type RouteModule } from './gateway/server';
+import { createLogger, type Logger } from './logging/logger';
+import { NoPhoneBridge, type CallControl } from './phone/call-control';
+
+export interface AppOptions {
+  dataDir: string;
+  /** default `<dataDir>/config.json` */
+  configFile?: string;
+  /** command-line overrides (never saved) */
+  host?: string;
+  port?: number;
+  env?: Record<string, string | undefined>;
+  /** false: no console logging (tests) */
+  logToConsole?: boolean;
+  /** engine implementations per stage; tests pass fakes */
+  engines?: EngineProviders;
+  phone?: CallControl;
+  /** built console folder; default: out/renderer next to the project */
+  consoleDir?: string;
+}
+
+export interface App {
+  ctx: GatewayContext;
+  server: FastifyInstance;
+  /** http://host:port once started */
+  url: string;
+  /** true when this start created config.json (first run) */
+  firstRun: boolean;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Capabilities plug in here: routes, observers, a reply broker, an agent directory. */
+export interface AppExtensions {
+  routes: RouteModule[];
+  observers: CallObserver[];
+  broker?: ReplyBroker;
+  agents?: AgentDirectory;
+  callerMemory?: CallerMemory;
+  onStop: (() => Promise<void> | void)[];
+}
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function readOrCreateToken(file: string): string {
+  if (existsSync(file)) {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t.length >= 16) return t;
+  }
+  const t = randomBytes(24).toString('base64url');
+  writeFileAtomic(file, t + '\n', 0o600);
+  return t;
+}
+
+const ENGINE_KEYS = new Set(['asr_engine', 'tts_engine', 'llm_engine', 'mlx_audio_base', 'llm_base_url', 'tts_lang']);
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const overrides: Record<string, unknown> = {};
+  if (opts.host !== undefined) overrides.host = opts.host;
+  if (opts.port !== undefined) overrides.port = opts.port;
+  const { store: config, created } = ConfigStore.open(opts.configFile ?? join(dataDir, 'config.json'), { env: opts.env, overrides });
+  const cfg = config.get();
+  const { logger, close: closeLog } = createLogger({ level: cfg.log_level, logDir: join(dataDir, 'logs'), console: opts.logToConsole !== false });
+  for (const e of config.envErrors) logger.warn(e, 'ignored environment override');
+  const operatorToken = readOrCreateToken(join(dataDir, 'operator-token'));
+
+  const ext: AppExtensions = { routes: [], observers: [], onStop: [] };
+  const bus = new EventBus();
+  const calls = new CallManager({ bus, config: () => config.get(), callerMemory: ext.callerMemory ?? new InMemoryCallerMemory(), logger: logger as Logger });
+  const engines = new EngineSet(opts.engines ?? { asr: {}, tts: {}, llm: {} }, () => config.get(), logger as Logger);
+  calls.onEnded((s) => engines.current().llm.releaseSession?.(s.id));
+  config.onChange((_c, changed) => {
+    if (changed.some((k) => ENGINE_KEYS.has(k))) engines.rebuild();
+  });
+  const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null } });
+  const latency = new LatencyWindow();
+  latency.attach(bus);
+
+  let boundPort = cfg.port;
+  const consoleDir = opts.consoleDir ?? join(projectRoot, 'out', 'renderer');
+  const ctx: GatewayContext = {
+    config, bus, logger: logger as Logger, calls, pipeline, engines, phone: opts.phone ?? new NoPhoneBridge(), latency, dataDir,
+    operatorToken: () => operatorToken, startedAt: Date.now(), consoleDir, port: () => boundPort,
+    agents: { list: () => ext.agents?.list() ?? [] },
+  };
+  for (const o of ext.observers) calls.addObserver(o);
+  const server = await buildServer(ctx, ext.routes);
+
+  const app: App = {
+    ctx, server, url: '', firstRun: created,
+    async start() {
+      const c = config.get();
+      try {
+        await server.listen({ host: c.host, port: c.port });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE') throw new Error(`port ${c.port} on ${c.host} is already in use (is Clawfinger already running?) — choose another with --port or the "port" setting`);
+        if (err.code === 'EACCES') throw new Error(`not allowed to listen on ${c.host}:${c.port} — choose a port above 1024`);
+        throw e;
+      }
+      const addr = server.server.address();
+      boundPort = typeof addr === 'object' && addr ? addr.port : c.port;
+      const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+      app.url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
+      calls.startSweeper();
+      void engines.warmup();
+      logger.info({ url: app.url, dataDir }, 'gateway listening');
+      return app.url;
+    },
+    async stop() {
+      calls.stopSweeper();
+      calls.endAll('shutdown');
+      for (const f of ext.onStop) await f();
+      await server.close();
+      await engines.close();
+      closeLog();
+    },
+  };
+  return app;
+}
