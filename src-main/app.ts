@@ -103,6 +103,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     operatorToken: () => operatorToken, startedAt: Date.now(), consoleDir, port: () => boundPort,
     agents: { list: () => ext.agents?.list() ?? [] },
   };
+
+  // ---- capabilities: each is constructed here and plugs its routes, observers and hooks into `ext` ----
+
+  // ---- end of capabilities ----
+
   for (const o of ext.observers) calls.addObserver(o);
   const server = await buildServer(ctx, ext.routes);
 
