@@ -86,7 +86,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const ext: AppExtensions = { routes: [], observers: [], onStop: [] };
   const bus = new EventBus();
-  const calls = new CallManager({ bus, config: () => config.get(), callerMemory: ext.callerMemory ?? new InMemoryCallerMemory(), logger: logger as Logger });
+  const calls = new CallManager({ bus, config: () => config.get(), callerMemory: new InMemoryCallerMemory(), logger: logger as Logger });
   const engines = new EngineSet(opts.engines ?? { asr: {}, tts: {}, llm: {} }, () => config.get(), logger as Logger);
   calls.onEnded((s) => engines.current().llm.releaseSession?.(s.id));
   config.onChange((_c, changed) => {
@@ -108,6 +108,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // ---- end of capabilities ----
 
+  if (ext.callerMemory) calls.useCallerMemory(ext.callerMemory);
   for (const o of ext.observers) calls.addObserver(o);
   const server = await buildServer(ctx, ext.routes);
 

@@ -48,6 +48,11 @@ export class CallManager {
     return this.opts.callerMemory;
   }
 
+  /** Replace the caller memory (the store provides a persistent one). */
+  useCallerMemory(m: CallerMemory): void {
+    this.opts.callerMemory = m;
+  }
+
   addObserver(o: CallObserver): void {
     this.observers.push(o);
   }
