@@ -1,0 +1,37 @@
+/** Cheap liveness probes of engine servers, used by the adapters' `health()`. */
+import { z } from 'zod';
+import type { EngineHealth } from '../types';
+import type { HealthCache } from './health-cache';
+import { engineRequest, errorText, failForStatus, MAX_JSON_BODY_BYTES, parseJsonBody, readText, type EngineStage } from './http';
+
+/** Default time a health probe may take: short, so /health never stalls. */
+export const PROBE_TIMEOUT_MS = 2000;
+
+export interface OpenAiEngineOptions {
+  /** share one between adapters that probe the same server (ASR and TTS share `mlx_audio_base`) */
+  healthCache?: HealthCache;
+  /** per-probe limit (default PROBE_TIMEOUT_MS) */
+  probeTimeoutMs?: number;
+}
+
+const modelList = z.object({ data: z.array(z.object({ id: z.string() }).loose()).optional() }).loose();
+
+/**
+ * `GET <url>` of an OpenAI-style model list → `{ok: true, models: [data[].id]}` or `{ok: false, error}`
+ * (spec §10.5). Never throws.
+ */
+export async function probeModels(
+  p: { stage: EngineStage; what: string; base: string; url: string; timeoutMs: number; headers?: Record<string, string> },
+): Promise<EngineHealth> {
+  try {
+    return await engineRequest({ ...p, init: { method: 'GET', headers: p.headers } }, async (res) => {
+      if (!res.ok) return failForStatus(res, p);
+      const body = parseJsonBody(await readText(res, MAX_JSON_BODY_BYTES, p), p, res.status);
+      const list = modelList.safeParse(body);
+      if (!list.success) return { ok: false, error: `${p.what} at ${p.base} answered ${p.url} without a model list` };
+      return { ok: true, models: (list.data.data ?? []).map((m) => m.id) };
+    });
+  } catch (err) {
+    return { ok: false, error: errorText(err) };
+  }
+}
