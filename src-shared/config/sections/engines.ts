@@ -14,4 +14,34 @@ export const engineKeys = {
   models_dir: z.string().default(''),
   /** Timeout of one request to an OpenAI-compatible engine server, seconds. */
   engine_timeout_sec: z.number().min(1).max(600).default(60),
+
+  // ---- embedded whisper.cpp ASR ----
+  /** Whisper ggml model: a catalogue id (`whisper-base.en`), a file name in models_dir, or an absolute path; empty = the best installed one. */
+  whisper_model: z.string().default(''),
+  /** Threads for whisper.cpp; 0 = all cores. */
+  whisper_threads: z.number().int().min(0).max(64).default(0),
+  /** Encode only as much of the 30 s window as the utterance needs (audio_ctx); much faster on short turns. */
+  whisper_short_audio: z.boolean().default(true),
+  /** Upper bound of tokens per segment (bounds the time a noisy clip can take); 0 = no bound. */
+  whisper_max_tokens: z.number().int().min(0).max(448).default(128),
+
+  // ---- embedded llama.cpp LLM ----
+  /** GGUF chat model: a catalogue id, a file name in models_dir, or an absolute path; empty = `llm_model` if it names a .gguf file, else the best installed one. */
+  llama_model: z.string().default(''),
+  /** Threads for llama.cpp; 0 = the free cores (cores − 1, at least 1: more threads than free cores spin and crawl). */
+  llama_threads: z.number().int().min(0).max(64).default(0),
+  /** Context window per call in tokens; 0 = min(model's, 4096). */
+  llama_context_size: z.number().int().min(0).max(131072).default(0),
+  /** Calls whose conversation (KV cache) is kept warm at once; older ones are evicted. */
+  llama_max_sessions: z.number().int().min(1).max(16).default(2),
+
+  // ---- embedded espeak-ng TTS ----
+  /** `wasm`: the bundled espeak-ng (WebAssembly, child process, no download); `system`: the `espeak-ng` program on PATH. */
+  espeak_backend: z.enum(['wasm', 'system']).default('wasm'),
+  /** espeak-ng voice (`en-us`, `en-gb`, `de`, … or `en-us+f3`); empty = from `tts_lang`. */
+  espeak_voice: z.string().max(64).regex(/^[A-Za-z0-9_+\-/]*$/).default(''),
+  /** Speaking rate in words per minute before `speed` is applied (espeak-ng's default is 175). */
+  espeak_rate: z.number().int().min(80).max(450).default(175),
+  /** Base pitch 0–99. */
+  espeak_pitch: z.number().int().min(0).max(99).default(50),
 };
