@@ -84,13 +84,13 @@ export class TurnPipeline {
 
   /** /api/asr: transcribe (and cache for the following /api/turn). */
   async transcribe(wav: Uint8Array, signal?: AbortSignal): Promise<TimedAsr> {
-    let audio;
-    try {
-      audio = parseWav(wav, INPUT_LIMITS);
-    } catch (e) {
-      throw new HttpError(400, `invalid audio: ${(e as Error).message}`);
-    }
     const { value } = this.asrCache.get(wav, async () => {
+      let audio;
+      try {
+        audio = parseWav(wav, INPUT_LIMITS);
+      } catch (e) {
+        throw new HttpError(400, `invalid audio: ${(e as Error).message}`);
+      }
       const t0 = performance.now();
       const r = await this.o.engines().asr.transcribe({ wav, audio, language: this.o.config().stt_language, signal });
       return { ...r, text: safeText(r.text), asrMs: ms1(performance.now() - t0) };

@@ -26,6 +26,8 @@ export interface WavLimits {
   pcm16Only?: boolean;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function ascii(b: Uint8Array, off: number, len: number): string {
   let s = '';
   for (let i = 0; i < len; i++) s += String.fromCharCode(b[off + i]);
@@ -75,6 +77,12 @@ export function parseWav(bytes: Uint8Array, limits: WavLimits = {}): PcmAudio {
   const bytesPerSample = bits / 8;
   const frameBytes = bytesPerSample * channels;
   const frames = Math.floor(data.length / frameBytes);
+  if (format === 1 && bits === 16 && channels === 1 && LITTLE_ENDIAN) {
+    // fast path (the phone's format): one copy, no per-sample decoding
+    const copy = new Uint8Array(frames * 2);
+    copy.set(data.subarray(0, frames * 2));
+    return { sampleRate: rate, samples: new Int16Array(copy.buffer) };
+  }
   const out = new Int16Array(frames);
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let f = 0; f < frames; f++) {
@@ -113,7 +121,8 @@ export function encodeWav(audio: PcmAudio): Uint8Array {
   v.setUint16(34, 16, true);
   w(36, 'data');
   v.setUint32(40, dataBytes, true);
-  for (let i = 0; i < audio.samples.length; i++) v.setInt16(44 + i * 2, audio.samples[i], true);
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(audio.samples.buffer, audio.samples.byteOffset, dataBytes), 44);
+  else for (let i = 0; i < audio.samples.length; i++) v.setInt16(44 + i * 2, audio.samples[i], true);
   return out;
 }
 

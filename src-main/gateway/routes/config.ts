@@ -7,7 +7,7 @@ import { ConfigError, fillOwner, publicConfig, type AppConfig } from '../../../s
 import { resample } from '../../../src-shared/audio/resample';
 import { encodeWav } from '../../../src-shared/audio/wav';
 import { safeText, trimForTts } from '../../../src-shared/text/sanitize';
-import { KOKORO_VOICES, PIPER_EMOTIONS, PIPER_VOICES } from '../../engines/catalog';
+import { PIPER_EMOTIONS, PIPER_VOICES, voicesForModel } from '../../engines/voices';
 import type { GatewayContext } from '../context';
 
 export function callConfigView(cfg: AppConfig) {
@@ -62,7 +62,7 @@ export function ttsConfigView(cfg: AppConfig) {
   }
   return {
     lang: cfg.tts_lang, model: cfg.tts_model, voice: cfg.tts_voice, speed: cfg.tts_speed,
-    voices: /kokoro/i.test(cfg.tts_model) ? KOKORO_VOICES : {}, engine: cfg.tts_engine,
+    voices: voicesForModel(cfg.tts_model), engine: cfg.tts_engine,
   };
 }
 
