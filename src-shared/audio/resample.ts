@@ -4,13 +4,24 @@
  */
 import type { PcmAudio } from './wav';
 
-function lowpassTaps(cutoff: number, halfWidth: number): Float32Array {
-  const taps = new Float32Array(halfWidth * 2 + 1);
+/** Sub-sample positions the low-pass kernel is tabulated at (phase error ≤ 1/256 input sample). */
+const PHASES = 128;
+
+/**
+ * Hamming-windowed sinc low-pass weights for input samples at offsets k − frac (k = −half … half+1) from
+ * the exact output position, normalised to unity gain. Evaluating the kernel at the fractional position
+ * matters for non-integer ratios (24 kHz → 16 kHz): snapping to the nearest input sample jitters the
+ * timing by up to half a sample and adds audible distortion.
+ */
+function lowpassTaps(cutoff: number, half: number, frac: number): Float32Array {
+  const taps = new Float32Array(half * 2 + 2);
+  const width = half + 1;
   let sum = 0;
-  for (let i = -halfWidth; i <= halfWidth; i++) {
-    const x = i === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * i) / (Math.PI * i);
-    const w = 0.54 + 0.46 * Math.cos((Math.PI * i) / halfWidth); // Hamming
-    taps[i + halfWidth] = x * w;
+  for (let k = -half; k <= half + 1; k++) {
+    const d = k - frac;
+    const x = d === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * d) / (Math.PI * d);
+    const w = Math.abs(d) >= width ? 0 : 0.54 + 0.46 * Math.cos((Math.PI * d) / width); // Hamming
+    taps[k + half] = x * w;
     sum += x * w;
   }
   for (let i = 0; i < taps.length; i++) taps[i] /= sum;
@@ -38,12 +49,15 @@ export function resampleToFloat32(input: PcmAudio, targetRate: number): Float32A
     return out;
   }
   const half = 16;
-  const taps = lowpassTaps(0.5 / ratio, half);
+  const bank: Float32Array[] = [];
+  for (let p = 0; p <= PHASES; p++) bank.push(lowpassTaps(0.5 / ratio, half, p / PHASES));
   for (let i = 0; i < outLen; i++) {
-    const center = Math.round(i * ratio);
+    const pos = i * ratio;
+    const base = Math.floor(pos);
+    const taps = bank[Math.round((pos - base) * PHASES)];
     let acc = 0;
-    for (let k = -half; k <= half; k++) {
-      const j = center + k;
+    for (let k = -half; k <= half + 1; k++) {
+      const j = base + k;
       if (j >= 0 && j < src.length) acc += src[j] * taps[k + half];
     }
     out[i] = acc / 32768;
