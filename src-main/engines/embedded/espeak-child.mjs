@@ -38,7 +38,11 @@ let current = { voice: '', rate: -1, pitch: -1 };
 
 function configure(voice, rate, pitch) {
   if (voice !== current.voice) {
-    worker.set_voice(voice);
+    const rc = worker.set_voice(voice);
+    if (rc !== 0) {
+      current.voice = '';
+      throw new Error(`unknown voice '${voice}' (espeak-ng error ${rc})`);
+    }
     current.voice = voice;
   }
   if (rate !== current.rate) { worker.set_rate(rate); current.rate = rate; }

@@ -59,7 +59,7 @@ export class EspeakTts implements Tts {
   params(opts: TtsOptions = {}): SpeakParams {
     const cfg = this.getConfig();
     let voice = cfg.espeak_voice || voiceForLang(cfg.tts_lang);
-    if (opts.voice && VOICE_RE.test(opts.voice) && this.voiceList?.some((v) => v.id === opts.voice || v.id.endsWith(`/${opts.voice}`))) voice = opts.voice;
+    if (opts.voice && VOICE_RE.test(opts.voice) && this.voiceList?.some((v) => { const id = v.id.toLowerCase(); const want = opts.voice!.toLowerCase(); return id === want || id.endsWith(`/${want}`); })) voice = opts.voice;
     const speed = opts.speed && Number.isFinite(opts.speed) ? opts.speed : 1;
     const rate = Math.max(80, Math.min(450, Math.round(cfg.espeak_rate * speed)));
     return { voice, rate, pitch: cfg.espeak_pitch };

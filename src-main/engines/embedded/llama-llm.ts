@@ -17,9 +17,11 @@ type Llama = Awaited<ReturnType<NLC['getLlama']>>;
 type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
 type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
 type LlamaChat = InstanceType<NLC['LlamaChat']>;
+type LlamaSequence = ReturnType<LlamaContext['getSequence']>;
 type ChatHistoryItem = import('node-llama-cpp').ChatHistoryItem;
 
-interface Session { key: string; context: LlamaContext; chat: LlamaChat; lastUsed: number }
+interface Slot { context: LlamaContext; sequence: LlamaSequence }
+interface Session extends Slot { key: string; chat: LlamaChat; lastUsed: number }
 interface Loaded { path: string; mtimeMs: number; name: string; model: LlamaModel; contextSize: number; threads: number }
 
 const DEFAULT_KEY = '\u0000default';
@@ -67,7 +69,7 @@ export class LlamaLlm implements Llm {
   private loaded: Loaded | null = null;
   private loading: Promise<Loaded> | null = null;
   private readonly sessions = new Map<string, Session>();
-  private readonly pool: LlamaContext[] = [];
+  private readonly pool: Slot[] = [];
   private readonly lock = new Mutex();
   private lastError: string | null = null;
 
@@ -136,10 +138,11 @@ export class LlamaLlm implements Llm {
     }
   }
 
-  private async newContext(m: Loaded): Promise<LlamaContext> {
+  private async newSlot(m: Loaded): Promise<Slot> {
     const pooled = this.pool.pop();
     if (pooled) return pooled;
-    return m.model.createContext({ contextSize: m.contextSize, sequences: 1, threads: m.threads });
+    const context = await m.model.createContext({ contextSize: m.contextSize, sequences: 1, threads: m.threads });
+    return { context, sequence: context.getSequence() };
   }
 
   /** The session for a key, evicting the least recently used beyond `llama_max_sessions`. */
@@ -152,9 +155,9 @@ export class LlamaLlm implements Llm {
       const oldest = [...this.sessions.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0];
       this.releaseSession(oldest.key === DEFAULT_KEY ? DEFAULT_KEY : oldest.key);
     }
-    const context = await this.newContext(m);
-    const chat = new nlc.LlamaChat({ contextSequence: context.getSequence(), autoDisposeSequence: false });
-    const s: Session = { key, context, chat, lastUsed: Date.now() };
+    const slot = await this.newSlot(m);
+    const chat = new nlc.LlamaChat({ contextSequence: slot.sequence, autoDisposeSequence: false });
+    const s: Session = { key, ...slot, chat, lastUsed: Date.now() };
     this.sessions.set(key, s);
     return s;
   }
@@ -176,7 +179,7 @@ export class LlamaLlm implements Llm {
       if (req.signal?.aborted) throw abortError(req.signal);
       const s = await this.session(m, req.sessionKey || DEFAULT_KEY);
       const history = toHistory(req.messages);
-      const seq = s.context.getSequence();
+      const seq = s.sequence;
       const p = req.params;
       const t0 = performance.now();
       let ttft: number | undefined;
@@ -218,13 +221,13 @@ export class LlamaLlm implements Llm {
     this.sessions.delete(sessionKey);
     s.chat.dispose();
     // keep the context (and its cached tokens: the shared system prompt) for the next call
-    if (this.pool.length < 1) this.pool.push(s.context);
+    if (this.pool.length < 1) this.pool.push({ context: s.context, sequence: s.sequence });
     else void s.context.dispose();
   }
 
   private async disposeAll(withLlama: boolean): Promise<void> {
     for (const key of [...this.sessions.keys()]) this.releaseSession(key);
-    for (const c of this.pool.splice(0)) await c.dispose().catch(() => undefined);
+    for (const c of this.pool.splice(0)) await c.context.dispose().catch(() => undefined);
     if (this.loaded) { await this.loaded.model.dispose().catch(() => undefined); this.loaded = null; }
     if (withLlama && this.llama) { await this.llama.dispose().catch(() => undefined); this.llama = null; }
   }
