@@ -1,0 +1,20 @@
+/** electron-vite: main (ESM), sandboxed preload (CommonJS), renderer (the same build as `build:renderer`). */
+import { resolve } from 'node:path';
+import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+
+export default defineConfig({
+  main: {
+    plugins: [externalizeDepsPlugin()],
+    build: { outDir: 'out/main', rollupOptions: { input: { index: resolve('src-main/electron/main.ts') } } },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: { input: { index: resolve('src-main/electron/preload.ts') }, external: ['electron'], output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+    },
+  },
+  renderer: {
+    root: 'src-renderer',
+    build: { outDir: 'out/renderer', rollupOptions: { input: resolve('src-renderer/index.html') } },
+  },
+});

@@ -1,0 +1,52 @@
+/** electron-builder.yml cannot be exercised here (packaging downloads Electron); validate what it promises. */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+const cfg = parse(readFileSync('electron-builder.yml', 'utf8'));
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+describe('electron-builder.yml', () => {
+  it('targets AppImage + deb on Linux, dmg on macOS and nsis on Windows', () => {
+    expect(cfg.linux.target).toEqual(expect.arrayContaining(['AppImage', 'deb']));
+    expect(cfg.mac.target).toContain('dmg');
+    expect(cfg.win.target).toContain('nsis');
+  });
+
+  it('ships the built app and keeps native addons, models and voices outside the asar', () => {
+    expect(cfg.files).toContain('out/**/*');
+    expect(cfg.asar).toBe(true);
+    const unpacked = (cfg.asarUnpack as string[]).join('\n');
+    for (const dep of Object.keys(pkg.dependencies)) {
+      const native = ['better-sqlite3', 'smart-whisper', 'node-llama-cpp', 'speaker', 'onnxruntime-node'].includes(dep);
+      if (native) expect(unpacked).toContain(`node_modules/${dep}/`);
+    }
+    expect(unpacked).toContain('**/*.node');
+    expect(unpacked).toContain('**/*.onnx');
+    expect(unpacked).toContain('**/*.wasm');
+  });
+
+  it('rebuilds native modules for Electron (better-sqlite3 needs it)', () => {
+    expect(cfg.npmRebuild).toBe(true);
+    expect(pkg.dependencies['better-sqlite3']).toBeDefined();
+  });
+
+  it('sets the security fuses', () => {
+    expect(cfg.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+  });
+
+  it('points at files that exist: icon, entry, preload source; `npm run dist` builds first', () => {
+    expect(existsSync(cfg.linux.icon)).toBe(true);
+    expect(pkg.main).toBe('out/main/index.js');
+    expect(existsSync('src-main/electron/main.ts')).toBe(true);
+    expect(existsSync('src-main/electron/preload.ts')).toBe(true);
+    expect(pkg.scripts.dist).toMatch(/electron-vite build && electron-builder/);
+    expect(cfg.mac.extendInfo.NSMicrophoneUsageDescription).toBeTruthy();
+  });
+});
