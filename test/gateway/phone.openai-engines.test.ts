@@ -61,7 +61,7 @@ describe('upstream config with OpenAI-compatible engine servers', () => {
     const r = await phone.say(utterance(2));
     expect(r.status).toBe(200);
     expect(r.reply).toMatch(/trouble answering/);
-    const health = await fetch(`${url}/api/status`).then((x) => x.json());
+    const health = (await fetch(`${url}/api/status`).then((x) => x.json())) as { error_count: number };
     expect(health.error_count).toBe(1);
   });
 });
