@@ -344,6 +344,7 @@ export class ModelManager implements ModelResolver {
       }
       const imp = reg.imports.find((m) => m.id === pref);
       if (imp) {
+        if (imp.kind !== kind) throw new ModelMissingError(kind, `'${pref}' is a ${KIND_LABEL[imp.kind]} model, not a ${KIND_LABEL[kind]} model`);
         if (!(await statOrNull(imp.path))) throw new ModelMissingError(kind, `imported model file ${imp.path} is gone; import it again or pick another model`);
         return { path: imp.path, id: imp.id, name: imp.name, kind };
       }
