@@ -14,6 +14,8 @@ import type { ReplyBroker } from './calls/broker';
 import { InMemoryCallerMemory, type CallerMemory, type CallObserver } from './calls/types';
 import { ConfigStore, writeFileAtomic } from './config/store';
 import { defaultProviders } from './engines/providers';
+import { ModelManager, modelsDirFor } from './models/manager';
+import { registerModelRoutes } from './gateway/routes/models';
 import { EngineSet, type EngineProviders } from './engines/select';
 import { EventBus } from './events/bus';
 import type { AgentDirectory, GatewayContext } from './gateway/context';
@@ -88,7 +90,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const ext: AppExtensions = { routes: [], observers: [], onStop: [] };
   const bus = new EventBus();
   const calls = new CallManager({ bus, config: () => config.get(), callerMemory: new InMemoryCallerMemory(), logger: logger as Logger });
-  const engines = new EngineSet(opts.engines ?? defaultProviders(() => config.get()), () => config.get(), logger as Logger);
+  const models = new ModelManager({ dir: () => modelsDirFor(config.get().models_dir, dataDir), bus });
+  ext.routes.push((app) => registerModelRoutes(app, models));
+  const engines = new EngineSet(opts.engines ?? defaultProviders(() => config.get(), { models }), () => config.get(), logger as Logger);
   calls.onEnded((s) => engines.current().llm.releaseSession?.(s.id));
   config.onChange((_c, changed) => {
     if (changed.some((k) => ENGINE_KEYS.has(k))) engines.rebuild();

@@ -3,6 +3,8 @@
  * engine once and hands out the same instance on every (re)selection.
  */
 import type { AppConfig } from '../../src-shared/config/schema';
+import type { ModelResolver } from '../models/manager';
+import { createEspeakTts, createLlamaLlm, createWhisperAsr } from './embedded';
 import { createOpenAiEngines } from './openai';
 import type { EngineProviders } from './select';
 
@@ -11,11 +13,14 @@ function once<T>(f: () => T): () => T {
   return () => (v ??= f());
 }
 
-export function defaultProviders(config: () => AppConfig): EngineProviders {
+export function defaultProviders(config: () => AppConfig, deps: { models?: ModelResolver } = {}): EngineProviders {
   const openai = once(() => createOpenAiEngines(config));
+  const whisper = once(() => createWhisperAsr(config, { models: deps.models }));
+  const llama = once(() => createLlamaLlm(config, { models: deps.models }));
+  const espeak = once(() => createEspeakTts(config));
   return {
-    asr: { openai: () => openai().asr },
-    tts: { openai: () => openai().speech, piper: () => openai().piper },
-    llm: { openai: () => openai().llm },
+    asr: { openai: () => openai().asr, whisper },
+    tts: { openai: () => openai().speech, piper: () => openai().piper, espeak },
+    llm: { openai: () => openai().llm, llama },
   };
 }
