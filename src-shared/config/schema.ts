@@ -168,10 +168,14 @@ export function validatePatch(patch: Record<string, unknown>): { ok: true; value
   return issues.length ? { ok: false, issues } : { ok: true, value: value as Partial<AppConfig> };
 }
 
+/** Names of unknown (kept, unvalidated) keys that may hold secrets: hidden the way upstream hid them. */
+const SECRET_NAME = /token|key|secret|passw|bearer|credential/i;
+
 /** Config with secrets removed (explicit list, not substring matching — spec §16 #4). */
 export function publicConfig(cfg: AppConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...cfg };
   for (const k of SECRET_KEYS) delete out[k];
+  for (const k of Object.keys(out)) if (!(k in configShape) && SECRET_NAME.test(k)) delete out[k];
   return out;
 }
 
@@ -184,8 +188,9 @@ export function keyKind(key: string): 'bool' | 'int' | 'float' | 'list' | 'strin
   if (typeof d === 'boolean') return 'bool';
   if (Array.isArray(d)) return 'list';
   if (typeof d === 'number') {
-    const isInt = s.safeParse(0.5).success === false && s.safeParse(1).success;
-    return isInt ? 'int' : 'float';
+    // probe next to the default: a fixed probe value can fall outside a key's range (session_ttl ≥ 10)
+    const fractional = [d + 0.001, d - 0.001].some((x) => s.safeParse(x).success);
+    return fractional ? 'float' : 'int';
   }
   if (typeof d === 'string') return 'string';
   return 'unknown';
@@ -202,11 +207,10 @@ export function envOverrides(env: Record<string, string | undefined>): { values:
     try {
       if (kind === 'bool') values[key] = ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
       else if (kind === 'int') {
-        const n = Number.parseInt(v, 10);
-        if (!Number.isFinite(n)) throw new Error(`not an integer: ${v}`);
-        values[key] = n;
+        if (!/^\s*[+-]?\d+\s*$/.test(v)) throw new Error(`not an integer: ${v}`);
+        values[key] = Number.parseInt(v, 10);
       } else if (kind === 'float') {
-        const n = Number.parseFloat(v);
+        const n = v.trim() === '' ? Number.NaN : Number(v);
         if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
         values[key] = n;
       } else if (kind === 'list') values[key] = JSON.parse(v);

@@ -20,9 +20,12 @@ export function trimForTts(input: unknown): string {
   return s.replace(/\s+/gu, ' ').trim();
 }
 
-/** Split text into sentences for pipelined synthesis; keeps the terminator with its sentence. */
+/**
+ * Split text into sentences for pipelined synthesis; keeps the terminator with its sentence. A
+ * terminator ends a sentence only before whitespace or the end, so "3.50", "v2.1" and "...?!" stay whole.
+ */
 export function splitSentences(text: string): string[] {
-  const parts = text.match(/[^.!?]+(?:[.!?]+["')\]]*|$)/g) ?? [];
+  const parts = text.match(/[\s\S]*?[.!?]+["')\]]*(?=\s|$)|[\s\S]+$/g) ?? [];
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
