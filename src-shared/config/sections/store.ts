@@ -4,4 +4,8 @@ import { z } from 'zod';
 export const storeKeys = {
   /** Keep each turn's caller and reply audio next to the call history. */
   record_audio: z.boolean().default(true),
+  /** Delete recordings not used by any turn for this many days; 0 = keep regardless of age. */
+  recording_max_age_days: z.number().min(0).max(36_500).default(30),
+  /** Delete the least recently used recordings once they take more than this many MB; 0 = no limit. */
+  recording_max_disk_mb: z.number().min(0).max(10_000_000).default(2048),
 };

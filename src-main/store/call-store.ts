@@ -1,0 +1,1015 @@
+/**
+ * Call history in `<dataDir>/history.sqlite` (WAL) with recordings as files next to it.
+ *
+ * The call manager calls the CallObserver methods synchronously before the phone gets its answer;
+ * each completed turn is one prepared-statement transaction, so a crash loses at most the turn in
+ * flight. Storage failures never propagate into a call: they go to `onError`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { CallObserver, CallSummary, CallerMemory, TurnRecord } from '../calls/types';
+import type { ChatMessage } from '../engines/types';
+import { numberKey, normalizeNumber } from '../../src-shared/text/phone-number';
+import { openDatabase, type Durability } from './database';
+import { acquireLock } from './lock';
+import { buildCallQuery, encodeCursor, kindBit, kindsOfMask, parseCallQuery, producerKind, type SearchBounds } from './query';
+import { RecordingFiles, isSha256, sha256Hex } from './recording-files';
+import { makeSnippet, snippetTerms } from './snippet';
+import type {
+  CallDetail,
+  CallListItem,
+  CallPage,
+  CallQuery,
+  CallerListItem,
+  Outcome,
+  RecordingStatus,
+  RetentionResult,
+  StoreSettings,
+  StoredCall,
+  StoredEvent,
+  StoredTurn,
+  UpstreamSession,
+  UpstreamSessionListItem,
+} from './types';
+
+export interface CallStoreOptions {
+  /** current settings; read on every turn and retention run, so live config changes apply */
+  settings?: () => StoreSettings;
+  /** how often retention runs while open (ms); 0 = only at open and on demand. Default 1 h. */
+  retentionIntervalMs?: number;
+  /** 'full' (default) fsyncs every commit; 'normal' survives process crashes but not power cuts */
+  durability?: Durability;
+  /**
+   * A text search ranks at most this many matching turns, the newest (bounds the time a search
+   * blocks the event loop); pages then say `truncated`. Narrowing by date moves the window. Default 5000.
+   */
+  searchCap?: number;
+  /** clock, epoch seconds (tests) */
+  now?: () => number;
+  /** storage failures that were swallowed to keep a call going */
+  onError?: (err: unknown, context: string) => void;
+}
+
+export const DEFAULT_STORE_SETTINGS: StoreSettings = { record_audio: true, recording_max_age_days: 30, recording_max_disk_mb: 2048 };
+
+const EVENT_DATA_MAX = 16_384;
+/** turns waiting for the full-text index before a turn commit indexes them inline */
+const INDEX_BATCH = 256;
+/** idle delay before pending turns are indexed */
+const INDEX_DELAY_MS = 1000;
+const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+interface CallRow {
+  pk: number;
+  id: string;
+  session_id: string;
+  device: string | null;
+  direction: string;
+  number: string;
+  started_at: number;
+  ended_at: number | null;
+  last_activity_at: number;
+  end_reason: string | null;
+  state: string;
+  outcome: string;
+  handled_mask: number;
+  holder: string | null;
+  authenticated: number;
+  turn_count: number;
+  total_turn_ms: number;
+  last_latency_ms: number | null;
+  source: string;
+  match_score?: number;
+  match_turn?: number;
+  match_turn_pk?: number;
+}
+
+interface TurnRow {
+  pk: number;
+  idx: number;
+  kind: string;
+  started_at: number;
+  completed_at: number;
+  transcript: string;
+  reply: string;
+  producer: string;
+  producer_kind: string;
+  asr_ms: number;
+  llm_ms: number;
+  tts_ms: number;
+  total_ms: number;
+  llm_model: string;
+  transcription_delay_ms: number;
+  llm_ttft_ms: number;
+  tts_ttfb_ms: number;
+  e2e_latency_ms: number;
+  stale: number;
+  no_speech_prob: number | null;
+  segments: string | null;
+  caller_sha: string | null;
+  reply_sha: string | null;
+  caller_bytes: number | null;
+  reply_bytes: number | null;
+}
+
+export interface ImportedSession {
+  session_id: string;
+  created_at: number | null;
+  turns: { transcript: string; reply: string; forced: boolean; timestamp: number; asr_ms: number; llm_ms: number; tts_ms: number; total_ms: number; llm_model: string }[];
+}
+
+export interface ImportedCaller {
+  number: string;
+  history: ChatMessage[];
+  summary: string;
+  last_call_at: number;
+  total_calls: number;
+}
+
+export function outcomeOf(endReason: string | null, turnCount: number): Outcome {
+  if (endReason === null) return 'active';
+  if (endReason === 'rejected' || endReason === 'auth_failed' || endReason === 'interrupted' || endReason === 'imported') return endReason;
+  if (endReason === 'shutdown') return 'interrupted';
+  return turnCount > 0 ? 'completed' : 'no_turns';
+}
+
+function storedNumber(raw: string): string {
+  return normalizeNumber(String(raw ?? '')).slice(0, 64);
+}
+
+function jsonOrNull(s: string | null): unknown {
+  if (s === null) return null;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
+
+function finite(n: unknown, fallback = 0): number {
+  return typeof n === 'number' && Number.isFinite(n) ? n : fallback;
+}
+
+function eventJson(data: Record<string, unknown>): string {
+  let s: string;
+  try {
+    s = JSON.stringify(data ?? {});
+  } catch {
+    return JSON.stringify({ unserialisable: true });
+  }
+  return s.length > EVENT_DATA_MAX ? JSON.stringify({ truncated: true, preview: s.slice(0, EVENT_DATA_MAX) }) : s;
+}
+
+function isChatMessage(m: unknown): m is ChatMessage {
+  const o = m as ChatMessage;
+  return !!o && typeof o === 'object' && (o.role === 'user' || o.role === 'assistant' || o.role === 'system') && typeof o.content === 'string';
+}
+
+export class CallStore implements CallObserver, CallerMemory {
+  readonly file: string;
+  readonly recordingsDir: string;
+  /** migration versions applied when this store was opened */
+  readonly migrated: number[];
+
+  private readonly db: Database.Database;
+  private readonly files: RecordingFiles;
+  private readonly releaseLock: () => void;
+  private readonly settings: () => StoreSettings;
+  private readonly now: () => number;
+  private readonly searchCap: number;
+  private readonly onError: (err: unknown, context: string) => void;
+  private readonly openCalls = new Map<string, number>();
+  private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, CallRow>>();
+  private readonly st: ReturnType<CallStore['prepare']>;
+  private paused: boolean;
+  private timer: NodeJS.Timeout | null = null;
+  private indexTimer: NodeJS.Timeout | null = null;
+  private pendingIndex = 0;
+  private closed = false;
+
+  /** Open (creating and migrating) `<dataDir>/history.sqlite`; closes calls a crash left open. */
+  static open(dataDir: string, opts: CallStoreOptions = {}): CallStore {
+    mkdirSync(dataDir, { recursive: true });
+    const release = acquireLock(join(dataDir, 'history.lock'));
+    try {
+      return new CallStore(dataDir, release, opts);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  private constructor(dataDir: string, releaseLock: () => void, opts: CallStoreOptions) {
+    this.file = join(dataDir, 'history.sqlite');
+    this.recordingsDir = join(dataDir, 'recordings');
+    this.releaseLock = releaseLock;
+    this.settings = opts.settings ?? (() => DEFAULT_STORE_SETTINGS);
+    this.now = opts.now ?? (() => Date.now() / 1000);
+    this.searchCap = Math.max(1, Math.trunc(opts.searchCap ?? 5000));
+    this.onError = opts.onError ?? ((err, context) => console.error(`[store] ${context}:`, err));
+    const { db, migrated } = openDatabase(this.file, opts.durability ?? 'full');
+    this.db = db;
+    this.migrated = migrated;
+    this.files = new RecordingFiles(this.recordingsDir);
+    this.st = this.prepare();
+    this.paused = this.st.metaGet.get('recording_paused')?.value === '1';
+    this.closeInterruptedCalls();
+    this.flushSearchIndex(); // turns a crash left unindexed
+    this.runRetention('retention at open');
+    void this.sweepOrphanRecordings().catch((e) => this.onError(e, 'orphan sweep'));
+    const every = opts.retentionIntervalMs ?? 3_600_000;
+    if (every > 0) {
+      this.timer = setInterval(() => this.runRetention('periodic retention'), every);
+      this.timer.unref();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      callByPk: db.prepare<[number], CallRow>('SELECT * FROM calls WHERE pk = ?'),
+      callById: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE id = ?'),
+      openBySession: db.prepare<[string], { pk: number }>('SELECT pk FROM calls WHERE session_id = ? AND ended_at IS NULL ORDER BY pk DESC LIMIT 1'),
+      latestBySession: db.prepare<[string], { pk: number }>('SELECT pk FROM calls WHERE session_id = ? ORDER BY pk DESC LIMIT 1'),
+      idTaken: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM calls WHERE id = ?'),
+      insertCall: db.prepare(
+        `INSERT INTO calls (id, session_id, device, direction, number, started_at, last_activity_at, state, holder, authenticated)
+         VALUES (@id, @session_id, @device, @direction, @number, @started_at, @started_at, @state, @holder, @authenticated)`,
+      ),
+      updateCall: db.prepare(
+        `UPDATE calls SET device = coalesce(@device, device), direction = @direction,
+           number = CASE WHEN @number = '' THEN number ELSE @number END,
+           state = CASE WHEN ended_at IS NULL THEN @state ELSE state END, holder = @holder, authenticated = @authenticated
+         WHERE pk = @pk`,
+      ),
+      endCall: db.prepare(
+        `UPDATE calls SET ended_at = @ended_at, end_reason = @end_reason, state = 'ended', outcome = @outcome, holder = NULL
+         WHERE pk = @pk AND ended_at IS NULL`,
+      ),
+      closeOpen: db.prepare(
+        `UPDATE calls SET ended_at = last_activity_at, end_reason = 'interrupted', state = 'ended', outcome = 'interrupted', holder = NULL
+         WHERE ended_at IS NULL`,
+      ),
+      turnAt: db.prepare<[number, number], { pk: number; caller_sha: string | null; reply_sha: string | null }>(
+        'SELECT pk, caller_sha, reply_sha FROM turns WHERE call_pk = ? AND idx = ?',
+      ),
+      insertTurn: db.prepare(
+        `INSERT INTO turns (call_pk, idx, kind, started_at, completed_at, transcript, reply, producer, producer_kind,
+           asr_ms, llm_ms, tts_ms, total_ms, llm_model, transcription_delay_ms, llm_ttft_ms, tts_ttfb_ms, e2e_latency_ms,
+           stale, no_speech_prob, segments, caller_sha, reply_sha)
+         VALUES (@call_pk, @idx, @kind, @started_at, @completed_at, @transcript, @reply, @producer, @producer_kind,
+           @asr_ms, @llm_ms, @tts_ms, @total_ms, @llm_model, @transcription_delay_ms, @llm_ttft_ms, @tts_ttfb_ms, @e2e_latency_ms,
+           @stale, @no_speech_prob, @segments, @caller_sha, @reply_sha)`,
+      ),
+      replaceTurn: db.prepare(
+        `UPDATE turns SET kind = @kind, started_at = @started_at, completed_at = @completed_at, transcript = @transcript,
+           reply = @reply, producer = @producer, producer_kind = @producer_kind, asr_ms = @asr_ms, llm_ms = @llm_ms,
+           tts_ms = @tts_ms, total_ms = @total_ms, llm_model = @llm_model, transcription_delay_ms = @transcription_delay_ms,
+           llm_ttft_ms = @llm_ttft_ms, tts_ttfb_ms = @tts_ttfb_ms, e2e_latency_ms = @e2e_latency_ms, stale = @stale,
+           no_speech_prob = @no_speech_prob, segments = @segments, caller_sha = @caller_sha, reply_sha = @reply_sha
+         WHERE call_pk = @call_pk AND idx = @idx`,
+      ),
+      callAfterTurn: db.prepare(
+        `UPDATE calls SET turn_count = turn_count + @added, total_turn_ms = total_turn_ms + @total_ms,
+           handled_mask = handled_mask | @bit, last_latency_ms = @e2e, last_activity_at = max(last_activity_at, @at),
+           first_turn_pk = coalesce(first_turn_pk, @turn_pk), last_turn_pk = max(coalesce(last_turn_pk, 0), @turn_pk),
+           outcome = CASE WHEN ended_at IS NULL THEN outcome ELSE (CASE WHEN outcome = 'no_turns' THEN 'completed' ELSE outcome END) END
+         WHERE pk = @pk`,
+      ),
+      touchCall: db.prepare('UPDATE calls SET last_activity_at = max(last_activity_at, ?) WHERE pk = ?'),
+      insertEvent: db.prepare('INSERT INTO call_events (call_pk, at, type, data) VALUES (?, ?, ?, ?)'),
+      turnsOf: db.prepare<[number], TurnRow>(
+        `SELECT t.*, rc.bytes AS caller_bytes, rr.bytes AS reply_bytes FROM turns t
+         LEFT JOIN recordings rc ON rc.sha256 = t.caller_sha LEFT JOIN recordings rr ON rr.sha256 = t.reply_sha
+         WHERE t.call_pk = ? ORDER BY t.idx`,
+      ),
+      eventsOf: db.prepare<[number], { at: number; type: string; data: string }>('SELECT at, type, data FROM call_events WHERE call_pk = ? ORDER BY pk'),
+      shasOfCall: db.prepare<[number, number], { sha: string }>(
+        `SELECT caller_sha AS sha FROM turns WHERE call_pk = ? AND caller_sha IS NOT NULL
+         UNION SELECT reply_sha FROM turns WHERE call_pk = ? AND reply_sha IS NOT NULL`,
+      ),
+      deleteCall: db.prepare('DELETE FROM calls WHERE pk = ?'),
+      ftsCount: db.prepare<{ q: string; cap: number }, { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM turns_fts WHERE turns_fts MATCH :q LIMIT :cap)'),
+      ftsCountRange: db.prepare<{ q: string; lo: number; hi: number; cap: number }, { n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM turns_fts WHERE turns_fts MATCH :q AND rowid BETWEEN :lo AND :hi LIMIT :cap)',
+      ),
+      turnText: db.prepare<[number], { transcript: string; reply: string }>('SELECT transcript, reply FROM turns WHERE pk = ?'),
+      turnRangeOfCalls: db.prepare<{ from: number; to: number }, { lo: number | null; hi: number | null }>(
+        'SELECT min(first_turn_pk) AS lo, max(last_turn_pk) AS hi FROM calls WHERE started_at BETWEEN :from AND :to',
+      ),
+      ftsWatermark: db.prepare<[], { w: number }>('SELECT indexed_pk AS w FROM fts_state WHERE id = 1'),
+      ftsCatchUp: db.prepare('INSERT INTO turns_fts (rowid, transcript, reply) SELECT pk, transcript, reply FROM turns WHERE pk > ? ORDER BY pk'),
+      ftsSetWatermark: db.prepare('UPDATE fts_state SET indexed_pk = max(indexed_pk, (SELECT coalesce(max(pk), 0) FROM turns)) WHERE id = 1'),
+      // recordings
+      recGet: db.prepare<[string], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings WHERE sha256 = ?'),
+      recUpsert: db.prepare(
+        `INSERT INTO recordings (sha256, bytes, created_at, last_used_at) VALUES (@sha, @bytes, @at, @at)
+         ON CONFLICT(sha256) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at)`,
+      ),
+      recReferenced: db.prepare<[string, string], { one: number }>(
+        'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM turns WHERE caller_sha = ?) OR EXISTS (SELECT 1 FROM turns WHERE reply_sha = ?)',
+      ),
+      recDelete: db.prepare('DELETE FROM recordings WHERE sha256 = ?'),
+      recUnrefCaller: db.prepare('UPDATE turns SET caller_sha = NULL WHERE caller_sha = ?'),
+      recUnrefReply: db.prepare('UPDATE turns SET reply_sha = NULL WHERE reply_sha = ?'),
+      recOlderThan: db.prepare<[number], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings WHERE last_used_at < ?'),
+      recByAge: db.prepare<[], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings ORDER BY last_used_at ASC, created_at ASC'),
+      recTotals: db.prepare<[], { files: number; bytes: number | null }>('SELECT count(*) AS files, sum(bytes) AS bytes FROM recordings'),
+      metaGet: db.prepare<[string], { value: string }>('SELECT value FROM store_meta WHERE key = ?'),
+      metaSet: db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      metaDelete: db.prepare('DELETE FROM store_meta WHERE key = ?'),
+      // caller memory
+      memGet: db.prepare<[string], { history: string; summary: string; total_calls: number; last_call_at: number }>(
+        'SELECT history, summary, total_calls, last_call_at FROM caller_memory WHERE number = ?',
+      ),
+      memSave: db.prepare(
+        `INSERT INTO caller_memory (number, history, summary, last_call_at, total_calls, message_count)
+         VALUES (@number, @history, @summary, @at, 1, @count)
+         ON CONFLICT(number) DO UPDATE SET history = excluded.history, summary = excluded.summary,
+           last_call_at = excluded.last_call_at, total_calls = total_calls + 1, message_count = excluded.message_count`,
+      ),
+      memPut: db.prepare(
+        `INSERT OR REPLACE INTO caller_memory (number, history, summary, last_call_at, total_calls, message_count)
+         VALUES (@number, @history, @summary, @at, @total_calls, @count)`,
+      ),
+      memDelete: db.prepare('DELETE FROM caller_memory WHERE number = ?'),
+      memList: db.prepare<[], CallerListItem>(
+        'SELECT number, total_calls, last_call_at, message_count AS turn_count FROM caller_memory ORDER BY last_call_at DESC, number',
+      ),
+      // upstream views
+      sessionsList: db.prepare<[], UpstreamSessionListItem>(
+        `SELECT c.session_id AS session_id, c.started_at AS created_at,
+           (SELECT count(*) FROM turns t WHERE t.call_pk = c.pk AND t.stale = 0 AND t.kind NOT IN ('inject', 'ended')) AS turn_count
+         FROM calls c ORDER BY c.last_activity_at DESC, c.pk DESC`,
+      ),
+      sessionTurns: db.prepare<[number], { transcript: string; reply: string; asr_ms: number; llm_ms: number; tts_ms: number; total_ms: number; llm_model: string; kind: string; completed_at: number }>(
+        `SELECT transcript, reply, asr_ms, llm_ms, tts_ms, total_ms, llm_model, kind, completed_at FROM turns
+         WHERE call_pk = ? AND stale = 0 AND kind NOT IN ('inject', 'ended') ORDER BY idx`,
+      ),
+      setTurnRange: db.prepare(
+        'UPDATE calls SET first_turn_pk = (SELECT min(pk) FROM turns WHERE call_pk = ?1), last_turn_pk = (SELECT max(pk) FROM turns WHERE call_pk = ?1) WHERE pk = ?1',
+      ),
+      byImportKey: db.prepare<[string], { pk: number }>('SELECT pk FROM calls WHERE import_key = ?'),
+      insertImported: db.prepare(
+        `INSERT INTO calls (id, session_id, direction, number, started_at, ended_at, last_activity_at, end_reason, state, outcome,
+           handled_mask, turn_count, total_turn_ms, source, import_key)
+         VALUES (@id, @session_id, 'unknown', '', @started_at, @ended_at, @ended_at, 'imported', 'ended', 'imported',
+           @handled_mask, @turn_count, @total_turn_ms, 'import', @import_key)`,
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Close every call a crash left open, with end reason `interrupted`. Returns how many. */
+  closeInterruptedCalls(): number {
+    const n = this.st.closeOpen.run().changes;
+    this.openCalls.clear();
+    return n;
+  }
+
+  /** Stop the retention timer and close the database. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    try {
+      this.flushSearchIndex();
+    } catch (e) {
+      this.onError(e, 'indexing on close');
+    }
+    if (this.indexTimer) clearTimeout(this.indexTimer);
+    this.indexTimer = null;
+    try {
+      this.db.close();
+    } finally {
+      this.releaseLock();
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  // ---------------------------------------------------------------- observer
+
+  callStarted(call: CallSummary): void {
+    this.guard('callStarted', () => {
+      this.db.transaction(() => {
+        const open = this.openPk(call.session_id);
+        if (open !== null) this.updateFields(open, call);
+        else this.insertCall(call);
+      })();
+    });
+  }
+
+  callUpdated(call: CallSummary): void {
+    this.guard('callUpdated', () => {
+      this.db.transaction(() => this.updateFields(this.resolvePk(call), call))();
+    });
+  }
+
+  turnCompleted(call: CallSummary, turn: TurnRecord): void {
+    this.guard('turnCompleted', () => {
+      const audio = this.recordingEnabled() ? this.storeAudio(turn) : { caller: null, reply: null };
+      this.commitTurn(call, turn, audio);
+    });
+  }
+
+  callEvent(call: CallSummary, type: string, data: Record<string, unknown>): void {
+    this.guard('callEvent', () => {
+      this.db.transaction(() => {
+        const pk = this.resolvePk(call);
+        const at = this.now();
+        this.st.insertEvent.run(pk, at, String(type).slice(0, 100), eventJson(data));
+      })();
+    });
+  }
+
+  callEnded(call: CallSummary): void {
+    this.guard('callEnded', () => {
+      this.db.transaction(() => {
+        const pk = this.resolvePk(call);
+        const row = this.st.callByPk.get(pk);
+        if (!row) return;
+        const endReason = call.end_reason ?? 'unknown';
+        this.st.endCall.run({
+          pk,
+          ended_at: finite(call.ended_at, this.now()),
+          end_reason: endReason,
+          outcome: outcomeOf(endReason, row.turn_count),
+        });
+      })();
+      this.openCalls.delete(call.session_id);
+    });
+  }
+
+  private guard(context: string, fn: () => void): void {
+    if (this.closed) {
+      this.onError(new Error('call store is closed'), context);
+      return;
+    }
+    try {
+      fn();
+    } catch (e) {
+      this.onError(e, context);
+    }
+  }
+
+  private openPk(sessionId: string): number | null {
+    const cached = this.openCalls.get(sessionId);
+    if (cached !== undefined) return cached;
+    const row = this.st.openBySession.get(sessionId);
+    if (row) this.openCalls.set(sessionId, row.pk);
+    return row?.pk ?? null;
+  }
+
+  /** The call a late update/turn/event belongs to: the open one, else the latest, else a new row. */
+  private resolvePk(call: CallSummary): number {
+    return this.openPk(call.session_id) ?? this.st.latestBySession.get(call.session_id)?.pk ?? this.insertCall(call);
+  }
+
+  private newCallId(sessionId: string): string {
+    const base = SAFE_ID.test(sessionId) ? sessionId : 'call';
+    if (base === sessionId && !this.st.idTaken.get(base)) return base;
+    for (;;) {
+      const id = `${base.slice(0, 80)}-${randomBytes(4).toString('hex')}`;
+      if (!this.st.idTaken.get(id)) return id;
+    }
+  }
+
+  private insertCall(call: CallSummary): number {
+    const pk = Number(
+      this.st.insertCall.run({
+        id: this.newCallId(call.session_id),
+        session_id: call.session_id,
+        device: call.device ?? null,
+        direction: call.direction ?? 'unknown',
+        number: storedNumber(call.number),
+        started_at: finite(call.started_at, this.now()),
+        state: call.state === 'ended' ? 'active' : call.state,
+        holder: call.holder ? JSON.stringify(call.holder) : null,
+        authenticated: call.authenticated ? 1 : 0,
+      }).lastInsertRowid,
+    );
+    this.openCalls.set(call.session_id, pk);
+    return pk;
+  }
+
+  private updateFields(pk: number, call: CallSummary): void {
+    this.st.updateCall.run({
+      pk,
+      device: call.device ?? null,
+      direction: call.direction ?? 'unknown',
+      number: storedNumber(call.number),
+      state: call.state === 'ended' ? 'active' : call.state,
+      holder: call.holder ? JSON.stringify(call.holder) : null,
+      authenticated: call.authenticated ? 1 : 0,
+    });
+  }
+
+  // ---------------------------------------------------------------- turns and audio
+
+  private recordingEnabled(): boolean {
+    return !this.paused && this.settings().record_audio;
+  }
+
+  /** Hash and write the turn's WAVs (outside the transaction). A failed write drops only that file. */
+  private storeAudio(turn: TurnRecord): { caller: { sha: string; bytes: number } | null; reply: { sha: string; bytes: number } | null } {
+    const out: { caller: { sha: string; bytes: number } | null; reply: { sha: string; bytes: number } | null } = { caller: null, reply: null };
+    for (const side of ['caller', 'reply'] as const) {
+      const bytes = side === 'caller' ? turn.callerAudio : turn.replyAudio;
+      if (!bytes || bytes.length === 0) continue;
+      const sha = sha256Hex(bytes);
+      const written = side === 'reply' && out.caller?.sha === sha;
+      if (!written && !this.st.recGet.get(sha)) {
+        try {
+          this.files.write(sha, bytes);
+        } catch (e) {
+          this.onError(e, `writing ${side} recording`);
+          continue;
+        }
+      }
+      out[side] = { sha, bytes: bytes.length };
+    }
+    return out;
+  }
+
+  private commitTurn(call: CallSummary, turn: TurnRecord, audio: ReturnType<CallStore['storeAudio']>): void {
+    const m = turn.metrics ?? ({} as TurnRecord['metrics']);
+    const kind = producerKind(String(turn.producer ?? ''));
+    const now = this.now();
+    const orphans: string[] = [];
+    this.db.transaction(() => {
+      const pk = this.resolvePk(call);
+      for (const a of [audio.caller, audio.reply]) if (a) this.st.recUpsert.run({ sha: a.sha, bytes: a.bytes, at: now });
+      const row = {
+        call_pk: pk,
+        idx: Math.trunc(finite(turn.index)),
+        kind: String(turn.kind ?? 'normal'),
+        started_at: finite(turn.started_at, now),
+        completed_at: finite(turn.completed_at, now),
+        transcript: String(turn.transcript ?? ''),
+        reply: String(turn.reply ?? ''),
+        producer: String(turn.producer ?? ''),
+        producer_kind: kind,
+        asr_ms: finite(m.asr_ms),
+        llm_ms: finite(m.llm_ms),
+        tts_ms: finite(m.tts_ms),
+        total_ms: finite(m.total_ms),
+        llm_model: String(m.llm_model ?? ''),
+        transcription_delay_ms: finite(m.transcriptionDelayMs),
+        llm_ttft_ms: finite(m.llmTtftMs),
+        tts_ttfb_ms: finite(m.ttsTtfbMs),
+        e2e_latency_ms: finite(m.e2eLatencyMs),
+        stale: turn.stale ? 1 : 0,
+        no_speech_prob: typeof turn.noSpeechProb === 'number' && Number.isFinite(turn.noSpeechProb) ? turn.noSpeechProb : null,
+        segments: turn.asrSegments?.length ? JSON.stringify(turn.asrSegments) : null,
+        caller_sha: audio.caller?.sha ?? null,
+        reply_sha: audio.reply?.sha ?? null,
+      };
+      const existing = this.st.turnAt.get(pk, row.idx);
+      let turnPk: number;
+      if (existing) {
+        // the same turn reported again: the newest report wins; its old audio may now be unused
+        this.st.replaceTurn.run(row);
+        turnPk = existing.pk;
+        for (const sha of [existing.caller_sha, existing.reply_sha]) if (sha && this.dropIfUnreferenced(sha)) orphans.push(sha);
+      } else {
+        turnPk = Number(this.st.insertTurn.run(row).lastInsertRowid);
+        this.pendingIndex++;
+      }
+      this.st.callAfterTurn.run({
+        pk,
+        added: existing ? 0 : 1,
+        total_ms: existing ? 0 : row.total_ms,
+        bit: kindBit(kind),
+        e2e: row.e2e_latency_ms || row.total_ms,
+        at: row.completed_at,
+        turn_pk: turnPk,
+      });
+    })();
+    for (const sha of orphans) this.files.remove(sha);
+    this.scheduleIndexing();
+  }
+
+  private scheduleIndexing(): void {
+    if (this.pendingIndex >= INDEX_BATCH) {
+      this.flushSearchIndex();
+      return;
+    }
+    if (this.pendingIndex > 0 && !this.indexTimer && !this.closed) {
+      this.indexTimer = setTimeout(() => {
+        this.indexTimer = null;
+        if (this.closed) return;
+        try {
+          this.flushSearchIndex();
+        } catch (e) {
+          this.onError(e, 'indexing');
+        }
+      }, INDEX_DELAY_MS);
+      this.indexTimer.unref();
+    }
+  }
+
+  /**
+   * Add committed turns that are not yet in the full-text index (one transaction). Runs by itself
+   * in batches, before every search and at open. Returns how many turns it indexed.
+   */
+  flushSearchIndex(): number {
+    const n = this.db.transaction(() => {
+      const w = this.st.ftsWatermark.get()?.w ?? 0;
+      const added = this.st.ftsCatchUp.run(w).changes;
+      this.st.ftsSetWatermark.run();
+      return added;
+    })();
+    this.pendingIndex = 0;
+    if (this.indexTimer) {
+      clearTimeout(this.indexTimer);
+      this.indexTimer = null;
+    }
+    return n;
+  }
+
+  /** Inside a transaction: delete the recording row when no turn uses it. Returns whether it did. */
+  private dropIfUnreferenced(sha: string): boolean {
+    if (this.st.recReferenced.get(sha, sha)) return false;
+    return this.st.recDelete.run(sha).changes > 0;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  listCalls(query: CallQuery = {}): CallPage {
+    const parsed = parseCallQuery(query);
+    let bounds: SearchBounds | undefined;
+    let truncated = false;
+    if (parsed.fts) {
+      if (this.pendingIndex > 0) this.flushSearchIndex();
+      bounds = { cap: this.searchCap };
+      if (query.from !== undefined || query.to !== undefined) {
+        // turns of calls started in the date range lie in this pk range: rank the newest hits there
+        const r = this.st.turnRangeOfCalls.get({ from: query.from ?? -Infinity, to: query.to ?? Infinity });
+        if (!r || r.lo === null || r.hi === null) return { calls: [], next_cursor: null, truncated: false };
+        bounds.range = { lo: r.lo, hi: r.hi };
+      }
+      const counted = bounds.range
+        ? this.st.ftsCountRange.get({ q: parsed.fts, ...bounds.range, cap: this.searchCap + 1 })
+        : this.st.ftsCount.get({ q: parsed.fts, cap: this.searchCap + 1 });
+      truncated = counted!.n > this.searchCap;
+    }
+    const built = buildCallQuery(query, parsed, bounds);
+    let stmt = this.listStatements.get(built.sql);
+    if (!stmt) {
+      stmt = this.db.prepare<Record<string, string | number>, CallRow>(built.sql);
+      this.listStatements.set(built.sql, stmt);
+    }
+    const rows = stmt.all(built.params);
+    const more = rows.length > built.limit;
+    const page = more ? rows.slice(0, built.limit) : rows;
+    const terms = parsed.fts ? snippetTerms(parsed.fts) : [];
+    const calls: CallListItem[] = page.map((r) => {
+      const item: CallListItem = this.toCall(r);
+      if (built.ranked && r.match_turn_pk !== undefined) {
+        const t = this.st.turnText.get(r.match_turn_pk);
+        item.match = { turn: r.match_turn ?? 0, snippet: t ? makeSnippet([t.transcript, t.reply], terms) : '', score: r.match_score ?? 0 };
+      }
+      return item;
+    });
+    let next: string | null = null;
+    if (more) {
+      const last = page[page.length - 1];
+      next = built.ranked ? encodeCursor({ kind: 'offset', offset: built.offset + built.limit }) : encodeCursor({ kind: 'key', startedAt: last.started_at, pk: last.pk });
+    }
+    return built.ranked ? { calls, next_cursor: next, truncated } : { calls, next_cursor: next };
+  }
+
+  getCall(id: string): CallDetail | null {
+    const row = this.st.callById.get(id);
+    return row ? this.detail(row) : null;
+  }
+
+  /** Every call matching the filters (q ignored), newest first, one at a time (bulk export). */
+  *exportCalls(query: Omit<CallQuery, 'q' | 'cursor' | 'offset' | 'limit'> = {}): Generator<CallDetail> {
+    let cursor: string | undefined;
+    for (;;) {
+      const page = this.listCalls({ ...query, q: undefined, limit: 100, cursor });
+      for (const c of page.calls) {
+        const row = this.st.callById.get(c.id);
+        if (row) yield this.detail(row);
+      }
+      if (!page.next_cursor) return;
+      cursor = page.next_cursor;
+    }
+  }
+
+  private detail(row: CallRow): CallDetail {
+    const turns = this.st.turnsOf.all(row.pk).map((t) => this.toTurn(t));
+    const events: StoredEvent[] = this.st.eventsOf.all(row.pk).map((e) => ({ at: e.at, type: e.type, data: (jsonOrNull(e.data) as Record<string, unknown>) ?? {} }));
+    return { call: this.toCall(row), turns, events };
+  }
+
+  private toCall(r: CallRow): StoredCall {
+    return {
+      id: r.id,
+      session_id: r.session_id,
+      device: r.device,
+      direction: r.direction as StoredCall['direction'],
+      number: r.number,
+      started_at: r.started_at,
+      ended_at: r.ended_at,
+      end_reason: r.end_reason,
+      state: r.state,
+      outcome: r.outcome as Outcome,
+      handled_by: kindsOfMask(r.handled_mask),
+      holder: jsonOrNull(r.holder) as StoredCall['holder'],
+      authenticated: r.authenticated === 1,
+      turn_count: r.turn_count,
+      total_turn_ms: r.total_turn_ms,
+      last_latency_ms: r.last_latency_ms,
+      duration_s: Math.max(0, (r.ended_at ?? r.last_activity_at) - r.started_at),
+      source: r.source === 'import' ? 'import' : 'live',
+    };
+  }
+
+  private toTurn(t: TurnRow): StoredTurn {
+    return {
+      index: t.idx,
+      kind: t.kind,
+      started_at: t.started_at,
+      completed_at: t.completed_at,
+      transcript: t.transcript,
+      reply: t.reply,
+      producer: t.producer,
+      producer_kind: producerKind(t.producer_kind),
+      metrics: {
+        asr_ms: t.asr_ms,
+        llm_ms: t.llm_ms,
+        tts_ms: t.tts_ms,
+        total_ms: t.total_ms,
+        llm_model: t.llm_model,
+        transcriptionDelayMs: t.transcription_delay_ms,
+        llmTtftMs: t.llm_ttft_ms,
+        ttsTtfbMs: t.tts_ttfb_ms,
+        e2eLatencyMs: t.e2e_latency_ms,
+      },
+      stale: t.stale === 1,
+      no_speech_prob: t.no_speech_prob,
+      segments: jsonOrNull(t.segments) as StoredTurn['segments'],
+      recordings: {
+        caller: t.caller_sha ? { sha256: t.caller_sha, bytes: t.caller_bytes ?? 0 } : null,
+        reply: t.reply_sha ? { sha256: t.reply_sha, bytes: t.reply_bytes ?? 0 } : null,
+      },
+    };
+  }
+
+  /** Where a turn's recording is; a reason when there is none. */
+  recordingFile(
+    callId: string,
+    turnIndex: number,
+    side: 'caller' | 'reply',
+  ): { ok: true; path: string; bytes: number; sha256: string } | { ok: false; reason: 'call' | 'turn' | 'recording' } {
+    const call = this.st.callById.get(callId);
+    if (!call) return { ok: false, reason: 'call' };
+    const t = this.st.turnAt.get(call.pk, turnIndex);
+    if (!t) return { ok: false, reason: 'turn' };
+    const sha = side === 'caller' ? t.caller_sha : t.reply_sha;
+    const rec = sha && isSha256(sha) ? this.st.recGet.get(sha) : undefined;
+    if (!sha || !rec) return { ok: false, reason: 'recording' };
+    return { ok: true, path: this.files.pathOf(sha), bytes: rec.bytes, sha256: sha };
+  }
+
+  /** Delete a finished call, its turns, events and the audio no other turn shares. */
+  deleteCall(id: string): 'deleted' | 'not_found' | 'active' {
+    const call = this.st.callById.get(id);
+    if (!call) return 'not_found';
+    if (call.ended_at === null) return 'active';
+    const orphans: string[] = [];
+    this.db.transaction(() => {
+      const shas = this.st.shasOfCall.all(call.pk, call.pk).map((r) => r.sha);
+      this.st.deleteCall.run(call.pk);
+      for (const sha of shas) if (this.dropIfUnreferenced(sha)) orphans.push(sha);
+    })();
+    for (const sha of orphans) this.files.remove(sha);
+    return 'deleted';
+  }
+
+  // ---------------------------------------------------------------- upstream-shaped views
+
+  listSessions(): UpstreamSessionListItem[] {
+    return this.st.sessionsList.all();
+  }
+
+  /** Upstream's session file shape (§8.9) for the latest call with this session id (or this call id). */
+  getSession(sessionId: string): UpstreamSession | null {
+    const pk = this.st.latestBySession.get(sessionId)?.pk ?? this.st.callById.get(sessionId)?.pk;
+    if (pk === undefined) return null;
+    const call = this.st.callByPk.get(pk)!;
+    return {
+      session_id: call.session_id,
+      created_at: call.started_at,
+      turns: this.st.sessionTurns.all(pk).map((t) => ({
+        transcript: t.transcript,
+        reply: t.reply,
+        metrics: { asr_ms: t.asr_ms, llm_ms: t.llm_ms, tts_ms: t.tts_ms, total_ms: t.total_ms, llm_model: t.llm_model },
+        forced_reply: t.kind === 'forced',
+        timestamp: t.completed_at,
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------- caller memory
+
+  load(key: string): { history: ChatMessage[]; summary: string } | null {
+    if (numberKey(key) !== key) return null;
+    const row = this.st.memGet.get(key);
+    if (!row) return null;
+    const history = jsonOrNull(row.history);
+    return { history: Array.isArray(history) ? history.filter(isChatMessage) : [], summary: row.summary };
+  }
+
+  save(key: string, history: ChatMessage[], summary: string): void {
+    if (numberKey(key) !== key) throw new Error(`invalid caller number key ${JSON.stringify(String(key)).slice(0, 40)}`);
+    const clean = history.filter(isChatMessage).map((m) => ({ role: m.role, content: m.content }));
+    this.st.memSave.run({ number: key, history: JSON.stringify(clean), summary: String(summary ?? ''), at: this.now(), count: clean.length });
+  }
+
+  delete(key: string): boolean {
+    if (numberKey(key) !== key) return false;
+    return this.st.memDelete.run(key).changes > 0;
+  }
+
+  list(): CallerListItem[] {
+    return this.st.memList.all();
+  }
+
+  // ---------------------------------------------------------------- recordings: retention and kill switch
+
+  recordingStatus(): RecordingStatus {
+    const t = this.st.recTotals.get()!;
+    const record_audio = this.settings().record_audio;
+    return { record_audio, paused: this.paused, recording: record_audio && !this.paused, files: t.files, bytes: t.bytes ?? 0 };
+  }
+
+  /** Apply max age and max disk now (also runs at open and on the timer). */
+  applyRetention(): RetentionResult {
+    const s = this.settings();
+    const victims = new Map<string, number>();
+    if (s.recording_max_age_days > 0) {
+      for (const r of this.st.recOlderThan.all(this.now() - s.recording_max_age_days * 86_400)) victims.set(r.sha256, r.bytes);
+    }
+    if (s.recording_max_disk_mb > 0) {
+      const limit = s.recording_max_disk_mb * 1024 * 1024;
+      let total = this.st.recTotals.get()!.bytes ?? 0;
+      for (const [, bytes] of victims) total -= bytes;
+      if (total > limit) {
+        for (const r of this.st.recByAge.iterate()) {
+          if (total <= limit) break;
+          if (victims.has(r.sha256)) continue;
+          victims.set(r.sha256, r.bytes);
+          total -= r.bytes;
+        }
+      }
+    }
+    if (victims.size === 0) return { deleted_files: 0, freed_bytes: 0 };
+    this.db.transaction(() => {
+      for (const sha of victims.keys()) {
+        this.st.recUnrefCaller.run(sha);
+        this.st.recUnrefReply.run(sha);
+        this.st.recDelete.run(sha);
+      }
+    })();
+    let deleted = 0;
+    let freed = 0;
+    for (const [sha, bytes] of victims) {
+      if (this.files.remove(sha)) {
+        deleted++;
+        freed += bytes;
+      }
+    }
+    return { deleted_files: deleted, freed_bytes: freed };
+  }
+
+  private runRetention(context: string): void {
+    if (this.closed) return;
+    try {
+      this.applyRetention();
+    } catch (e) {
+      this.onError(e, context);
+    }
+  }
+
+  /**
+   * Kill switch: stop recording (persisted until resumeRecording()) and delete every recording
+   * file and reference. Transcripts are kept.
+   */
+  purgeRecordings(): RetentionResult {
+    const totals = this.st.recTotals.get()!;
+    this.db.transaction(() => {
+      this.st.metaSet.run('recording_paused', '1');
+      this.db.prepare('UPDATE turns SET caller_sha = NULL, reply_sha = NULL WHERE caller_sha IS NOT NULL OR reply_sha IS NOT NULL').run();
+      this.db.prepare('DELETE FROM recordings').run();
+    })();
+    this.paused = true;
+    const deleted = this.files.removeAll();
+    return { deleted_files: deleted, freed_bytes: totals.bytes ?? 0 };
+  }
+
+  /** Undo the kill switch's pause (recording then follows config record_audio again). */
+  resumeRecording(): void {
+    this.st.metaDelete.run('recording_paused');
+    this.paused = false;
+  }
+
+  /** Delete recording files no row references (crash leftovers). Returns how many. */
+  sweepOrphanRecordings(): Promise<number> {
+    return this.files.sweepOrphans((sha) => this.closed || !!this.st.recGet.get(sha));
+  }
+
+  // ---------------------------------------------------------------- import (used by import-upstream)
+
+  /** Insert one upstream session file's call; 'exists' when it was imported before. */
+  importSession(s: ImportedSession): 'imported' | 'exists' {
+    const importKey = `upstream-session:${s.session_id}`;
+    const result = this.db.transaction((): 'imported' | 'exists' => {
+      if (this.st.byImportKey.get(importKey)) return 'exists';
+      const times = s.turns.map((t) => t.timestamp).filter((t) => t > 0);
+      const started = s.created_at ?? (times.length ? Math.min(...times) : this.now());
+      const ended = times.length ? Math.max(started, ...times) : started;
+      let mask = 0;
+      let total = 0;
+      const rows = s.turns.map((t, i) => {
+        const producer = t.forced ? 'forced' : t.llm_model === 'agent' ? 'agent:agent' : t.llm_model ? `local:${t.llm_model.replace(/^local\//, '')}` : 'system';
+        const kind = producerKind(producer);
+        mask |= kindBit(kind);
+        total += t.total_ms;
+        return { idx: i, kind: t.forced ? 'forced' : t.transcript === '' && !t.llm_model ? 'no_speech' : 'normal', producer, producer_kind: kind, t };
+      });
+      const pk = Number(
+        this.st.insertImported.run({
+          id: this.newCallId(s.session_id),
+          session_id: s.session_id,
+          started_at: started,
+          ended_at: ended,
+          handled_mask: mask,
+          turn_count: rows.length,
+          total_turn_ms: total,
+          import_key: importKey,
+        }).lastInsertRowid,
+      );
+      for (const r of rows) {
+        this.st.insertTurn.run({
+          call_pk: pk,
+          idx: r.idx,
+          kind: r.kind,
+          started_at: r.t.timestamp || started,
+          completed_at: r.t.timestamp || started,
+          transcript: r.t.transcript,
+          reply: r.t.reply,
+          producer: r.producer,
+          producer_kind: r.producer_kind,
+          asr_ms: r.t.asr_ms,
+          llm_ms: r.t.llm_ms,
+          tts_ms: r.t.tts_ms,
+          total_ms: r.t.total_ms,
+          llm_model: r.t.llm_model,
+          transcription_delay_ms: 0,
+          llm_ttft_ms: 0,
+          tts_ttfb_ms: 0,
+          e2e_latency_ms: 0,
+          stale: 0,
+          no_speech_prob: null,
+          segments: null,
+          caller_sha: null,
+          reply_sha: null,
+        });
+      }
+      this.st.setTurnRange.run(pk);
+      this.pendingIndex += rows.length;
+      return 'imported';
+    })();
+    this.scheduleIndexing();
+    return result;
+  }
+
+  /** Insert one upstream caller file; an existing entry is replaced only by a newer one. */
+  importCaller(c: ImportedCaller): 'imported' | 'updated' | 'exists' {
+    if (numberKey(c.number) !== c.number) throw new Error('invalid caller number');
+    return this.db.transaction((): 'imported' | 'updated' | 'exists' => {
+      const prev = this.st.memGet.get(c.number);
+      if (prev && prev.last_call_at >= c.last_call_at) return 'exists';
+      const history = c.history.filter(isChatMessage).map((m) => ({ role: m.role, content: m.content }));
+      this.st.memPut.run({
+        number: c.number,
+        history: JSON.stringify(history),
+        summary: c.summary,
+        at: c.last_call_at,
+        total_calls: Math.max(c.total_calls, prev?.total_calls ?? 0),
+        count: history.length,
+      });
+      return prev ? 'updated' : 'imported';
+    })();
+  }
+}

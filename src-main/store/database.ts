@@ -1,0 +1,66 @@
+/** Opening history.sqlite safely: refuse foreign or newer files before anything is written to them. */
+import Database from 'better-sqlite3';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { migrate, SCHEMA_VERSION, schemaVersion, StoreVersionError } from './migrations';
+
+export type Durability = 'full' | 'normal';
+
+export class StoreOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreOpenError';
+  }
+}
+
+const MAGIC = 'SQLite format 3\u0000';
+
+/** The 100-byte header says whether this is SQLite and which user_version was last checkpointed. */
+function checkHeader(file: string): void {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // new database
+  }
+  if (size === 0) return;
+  const head = Buffer.alloc(100);
+  const fd = openSync(file, 'r');
+  let n = 0;
+  try {
+    n = readSync(fd, head, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n < 100 || head.toString('latin1', 0, 16) !== MAGIC) {
+    throw new StoreOpenError(`${file} is not a SQLite database; it was not modified. Move it away to start a new history.`);
+  }
+  const version = head.readInt32BE(60);
+  if (version > SCHEMA_VERSION) throw new StoreVersionError(file, version, SCHEMA_VERSION);
+}
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  /** migrations applied by this open */
+  migrated: number[];
+}
+
+export function openDatabase(file: string, durability: Durability): OpenedDatabase {
+  checkHeader(file);
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    // the header may be behind a WAL that a newer app wrote: check again before we write anything
+    const version = schemaVersion(db);
+    if (version > SCHEMA_VERSION) throw new StoreVersionError(file, version, SCHEMA_VERSION);
+    db.pragma('journal_mode = WAL');
+    // FULL: each commit is fsynced, so a power cut loses at most the turn in flight
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
+    const migrated = migrate(db);
+    return { db, migrated };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
