@@ -21,7 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 const TIMEOUT_MS = 6 * 60_000;
-const SIMD_FLAGS = ['-O3', '-mavx2', '-mfma', '-mf16c'];
+// NDEBUG: no assert() checks and no ggml-alloc debug prints on every graph change
+const SIMD_FLAGS = ['-O3', '-DNDEBUG', '-mavx2', '-mfma', '-mf16c'];
 const log = (msg) => console.log(`[whisper-simd] ${msg}`);
 
 export function cpuSimd(platform = process.platform, arch = process.arch, cpuinfo = readCpuinfo()) {
@@ -44,7 +45,7 @@ function findNodeGyp() {
   return candidates.find((c) => c && fs.existsSync(c));
 }
 
-function patchBinding(dir) {
+export function patchBinding(dir) {
   const file = path.join(dir, 'src', 'binding', 'model.cc');
   let src;
   try { src = fs.readFileSync(file, 'utf8'); } catch { return; }
@@ -99,7 +100,7 @@ export async function main() {
     if (fs.existsSync(binary) && !marker) writeMarker(binary, simd === 'neon' ? 'neon' : 'none', []);
     return log(`CPU SIMD: ${simd}; keeping the default build`);
   }
-  if (marker?.simd === 'avx2') return log('smart-whisper is already built with AVX2');
+  if (marker?.simd === 'avx2' && JSON.stringify(marker.flags) === JSON.stringify(SIMD_FLAGS)) return log('smart-whisper is already built with AVX2');
   const gyp = findNodeGyp();
   if (!gyp) {
     if (fs.existsSync(binary)) writeMarker(binary, 'none', []);

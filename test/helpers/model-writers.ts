@@ -173,7 +173,7 @@ export interface LlamaDims {
 }
 
 export const LLAMA_DIMS = {
-  test: { arch: 'qwen2', n_vocab: 512, n_embd: 64, n_layer: 2, n_head: 4, n_head_kv: 2, n_ff: 128, context_length: 2048, rope_freq_base: 1_000_000, rms_eps: 1e-6, type: 8, tied_embeddings: true },
+  test: { arch: 'qwen2', n_vocab: 4096, n_embd: 64, n_layer: 2, n_head: 4, n_head_kv: 2, n_ff: 128, context_length: 2048, rope_freq_base: 1_000_000, rms_eps: 1e-6, type: 8, tied_embeddings: true },
   'qwen2.5-0.5b': { arch: 'qwen2', n_vocab: 151936, n_embd: 896, n_layer: 24, n_head: 14, n_head_kv: 2, n_ff: 4864, context_length: 32768, rope_freq_base: 1_000_000, rms_eps: 1e-6, type: 8, tied_embeddings: true },
 } satisfies Record<string, LlamaDims>;
 
@@ -214,26 +214,52 @@ function ggufKv(key: string, val: GgufValue): Buffer {
   return Buffer.concat(parts);
 }
 
-/** SPM vocabulary: <unk> <s> </s>, 256 byte tokens, ChatML control tokens, letters and ▁-words, filler. */
-function spmVocab(n: number): { tokens: string[]; scores: number[]; types: number[]; imStart: number; imEnd: number } {
+/**
+ * Everyday English so the SPM vocabulary splits conversational text into about as many tokens as a real
+ * model's tokenizer does (one per common word): token counts, and so prompt costs, stay realistic.
+ */
+export const COMMON_WORDS = (
+  'you are a concise friendly real time voice assistant on phone call answer in plain english 2 3 short sentences no markdown lists emojis ' +
+  'hello hi thanks thank for calling calls sure i can book table four people tomorrow at seven the evening is there anything else help with ' +
+  'restaurant has free parking behind building and entrance main street goodbye would like to around if possible great we will come by car ' +
+  'what when where who why how this that these those it its me my mine your yours our we they them their he she him her his hers ' +
+  'do does did done have had having be been being am was were can could should would may might must shall will not yes ok okay please ' +
+  'of to from into onto over under about after before between during without within up down out off again then once here all any both each ' +
+  'few more most other some such only own same so than too very just now also well back still even because but or as until while ' +
+  'time day week month year today tonight morning afternoon night hour minute minutes hours days weeks number name address email ' +
+  'reservation appointment order delivery price cost pay card cash confirm confirmed cancel change tell ask say said know think see want need ' +
+  'get got go going went make made take took give gave find found call called speak talk hear listen wait moment sorry problem sure right ' +
+  'good bad new old first last next one two five six eight nine ten twelve half open closed today doctor office store shop home work ' +
+  'owner message leave later soon again let check available booked full room people person family friend name owner assistant user system'
+).split(' ').filter((w, i, a) => w && a.indexOf(w) === i);
+
+/** SPM vocabulary: <unk> <s> </s>, 256 byte tokens, ChatML control tokens, characters, words (with all their prefixes), filler. */
+function spmVocab(n: number, words: string[]): { tokens: string[]; scores: number[]; types: number[]; imStart: number; imEnd: number } {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3];
   for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(6); }
   const imStart = tokens.push('<|im_start|>') - 1; types.push(3);
   const imEnd = tokens.push('<|im_end|>') - 1; types.push(3);
-  const words = ['▁', ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\'-'.split(''),
-    '▁the', '▁a', '▁to', '▁is', '▁you', '▁I', '▁can', '▁help', '▁hello', '▁call', '▁yes', '▁no', '▁please', '▁thank', 'user', 'assistant', 'system'];
-  for (const w of words) { if (tokens.length >= n) break; tokens.push(w); types.push(1); }
-  for (let i = 0; tokens.length < n; i++) { tokens.push(`▁z${i.toString(36)}`); types.push(1); }
-  const scores = tokens.map((t, i) => (types[i] === 1 ? -i / n - t.length * 0.01 : 0));
-  return { tokens: tokens.slice(0, n), scores: scores.slice(0, n), types: types.slice(0, n), imStart, imEnd };
+  const seen = new Set(tokens);
+  const add = (t: string) => { if (!seen.has(t) && tokens.length < n) { seen.add(t); tokens.push(t); types.push(1); } };
+  for (const c of '▁abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?\'-:;\n') add(c);
+  for (const w of [...words, 'user', 'assistant', 'system']) {
+    for (const form of new Set([w, w[0].toUpperCase() + w.slice(1)])) {
+      for (let i = 1; i <= form.length; i++) add(`▁${form.slice(0, i)}`);
+      for (let i = 2; i <= form.length; i++) add(form.slice(0, i));
+    }
+  }
+  for (let i = 0; tokens.length < n; i++) add(`▁z${i.toString(36)}`);
+  // longer pieces score higher, so merges end at whole words
+  const scores = tokens.map((t, i) => (types[i] === 1 ? [...t].length - i / (n * 10) : 0));
+  return { tokens, scores, types, imStart, imEnd };
 }
 
 /** Write a random-weight GGUF v3 chat model; returns the file size. */
-export async function writeLlamaGguf(file: string, dims: LlamaDims = LLAMA_DIMS.test, opts: { name?: string; seed?: number } = {}): Promise<number> {
+export async function writeLlamaGguf(file: string, dims: LlamaDims = LLAMA_DIMS.test, opts: { name?: string; seed?: number; words?: string[] } = {}): Promise<number> {
   const d = dims;
   const A = d.arch;
-  const vocab = spmVocab(d.n_vocab);
+  const vocab = spmVocab(d.n_vocab, opts.words ?? COMMON_WORDS);
   const head = d.n_embd / d.n_head;
   const ftype = d.type === 8 ? 7 : d.type === 1 ? 1 : 0;
   const kv: [string, GgufValue][] = [

@@ -97,7 +97,7 @@ export class WhisperAsr implements Asr {
 
   constructor(private readonly getConfig: GetConfig, private readonly source: ModelSource = {}) {}
 
-  private threads(): number {
+  threads(): number {
     return this.getConfig().whisper_threads || cores();
   }
 
