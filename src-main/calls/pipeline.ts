@@ -29,6 +29,14 @@ export const TEXT = {
   stale: 'session reset during turn',
 } as const;
 
+/** Speech synthesis failed while the reply was being generated: not an LLM failure (no apology turn). */
+class SpeechFailed extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'SpeechFailed';
+  }
+}
+
 /** Input audio accepted by the phone API (issue: 8–48 kHz, mono/stereo, 16-bit PCM). */
 const INPUT_LIMITS = { minRate: 8000, maxRate: 48000, maxChannels: 2, pcm16Only: true };
 
@@ -104,8 +112,9 @@ export class TurnPipeline {
       fillOwner(cfg.greeting_incoming, cfg.greeting_owner),
       fillOwner(cfg.greeting_outgoing, cfg.greeting_owner),
       cfg.max_duration_message,
-    ].map((c) => safeText(c));
-    for (const c of candidates) if (c !== forced && lossyLatin1(c) === forced) return c;
+    ];
+    // mangle the raw text as the phone does, then sanitise it as the forced reply was ("–" → 0x13 is dropped)
+    for (const c of candidates) if (safeText(lossyLatin1(c)) === forced) return safeText(c);
     return forced;
   }
 
@@ -383,8 +392,12 @@ export class TurnPipeline {
           if (tts) {
             // sentences were synthesised while the model wrote; an engine that did not stream, or a reply
             // that cleaned up to nothing (then the fallback phrase is spoken), is synthesised whole
-            const finished = await tts.finish();
-            spoken = streamed && finished.hadSpeech ? finished : await this.speech.speak(text, signal);
+            try {
+              const finished = await tts.finish();
+              spoken = streamed && finished.hadSpeech ? finished : await this.speech.speak(text, signal);
+            } catch (e) {
+              throw signal.aborted ? e : new SpeechFailed(e);
+            }
           }
           return text;
         } catch (e) {
@@ -397,7 +410,8 @@ export class TurnPipeline {
       if (b?.kind === 'reply' && safeText(b.text)) {
         reply = safeText(b.text);
         producer = b.producer;
-        model = producer.startsWith('operator') ? 'operator' : 'agent';
+        // a draft spoken as the local model proposed it (approved, or not approved in time) is the model's reply
+        model = producer.startsWith('local:') ? producer.slice('local:'.length) : producer.startsWith('operator') ? 'operator' : 'agent';
       } else if (b?.kind === 'holding') {
         reply = safeText(b.text) || cfg.holding_phrase;
         producer = 'holding';
@@ -408,7 +422,7 @@ export class TurnPipeline {
           producer = `local:${engines.llm.label()}`;
           model = engines.llm.label();
         } catch (e) {
-          if ((e as Error).name === 'AbortError' || signal.aborted) throw e;
+          if ((e as Error).name === 'AbortError' || signal.aborted || e instanceof SpeechFailed) throw e;
           this.counters.errors++;
           const message = `LLM failed: ${(e as Error).message}`;
           this.o.logger?.error({ err: e, session_id: s.id }, 'LLM failed');

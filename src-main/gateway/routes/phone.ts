@@ -168,6 +168,7 @@ export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): 
     if (!body) return reply;
     const sid = safeText(body.session_id ?? '');
     if (!sid) return reply.code(400).send({ detail: 'session_id required' });
+    if (!isSafeSessionId(sid)) return reply.code(400).send({ detail: 'invalid session_id' });
     return { ok: ctx.calls.end(sid, 'ended_by_api'), session_id: sid };
   });
 }
