@@ -22,6 +22,7 @@ import type { AgentDirectory, GatewayContext } from './gateway/context';
 import { buildServer, type RouteModule } from './gateway/server';
 import { createLogger, type Logger } from './logging/logger';
 import { NoPhoneBridge, type CallControl } from './phone/call-control';
+import { createAgentInterface } from './agents';
 
 export interface AppOptions {
   dataDir: string;
@@ -110,6 +111,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
 
   // ---- capabilities: each is constructed here and plugs its routes, observers and hooks into `ext` ----
+
+  const agentInterface = createAgentInterface(ctx); // issue 3: agent WebSocket, takeover broker, operator modes
+  ext.broker = agentInterface.broker;
+  ext.agents = agentInterface.hub;
+  ext.routes.push(...agentInterface.routes);
+  ext.onStop.push(() => agentInterface.stop());
 
   // ---- end of capabilities ----
 

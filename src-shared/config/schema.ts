@@ -79,6 +79,8 @@ export const gatewayKeys = {
   agent_token_required: bool(false),
   /** Spoken to the caller while an operator is still typing past the deadline. */
   holding_phrase: str('One moment, please.'),
+  /** Seconds an operator's "typing" signal lasts unless renewed (the console re-sends it while typing). */
+  operator_typing_ttl_sec: num(20, 1, 300),
   /** Reply for a turn that arrives for an ended session; sent with hangup:true so the phone hangs up. */
   ended_message: str('This call has ended. Goodbye.'),
   /** Largest accepted request body in bytes (phone utterances are ≤ ~400 KB). */

@@ -1,0 +1,32 @@
+/** The agent interface's parts, built once per app: the hub of clients, the takeover broker, the commands. */
+import type { EventBus } from '../events/bus';
+import type { GatewayContext } from '../gateway/context';
+import { AgentCommands } from './commands';
+import { AgentHub } from './hub';
+import { TakeoverBroker } from './takeover';
+
+export interface AgentRuntime {
+  bus: EventBus;
+  hub: AgentHub;
+  broker: TakeoverBroker;
+  commands: AgentCommands;
+}
+
+export function createAgentRuntime(ctx: GatewayContext): AgentRuntime {
+  const deps = {
+    calls: ctx.calls,
+    bus: ctx.bus,
+    config: () => ctx.config.get(),
+    logger: ctx.logger,
+    speak: (text: string) => ctx.pipeline.speech.speak(text),
+    llmLabel: () => ctx.engines.current().llm.label(),
+    // read at call time: the phone bridge may be wired after this capability
+    phone: { dial: (n: string, o?: { serial?: string }) => ctx.phone.dial(n, o), hangup: (o?: { serial?: string }) => ctx.phone.hangup(o) },
+    updateConfig: (patch: Record<string, unknown>) => ctx.config.update(patch),
+  };
+  const broker = new TakeoverBroker(deps);
+  const hub = new AgentHub(ctx.bus, broker);
+  const commands = new AgentCommands(deps, broker);
+  ctx.calls.onEnded((s) => broker.sessionEnded(s));
+  return { bus: ctx.bus, hub, broker, commands };
+}
