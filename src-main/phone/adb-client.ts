@@ -49,11 +49,19 @@ export class AdbError extends Error {
   }
 }
 
+/**
+ * adbkit tries `<bin> start-server` when the server refuses a connection. We start the server
+ * ourselves (with a time limit and clear errors), so adbkit gets a path that cannot exist; its failure
+ * to spawn it means "connection refused".
+ */
+const NO_START_BIN = '/nonexistent/clawfinger-adb-start-disabled';
+
 /** Map whatever adbkit/net threw to an AdbError. */
 export function toAdbError(err: unknown): AdbError {
   if (err instanceof AdbError) return err;
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string; message?: string; path?: string };
   const msg = String(e?.message ?? err);
+  if (e?.path === NO_START_BIN || msg.includes(NO_START_BIN)) return new AdbError('server_unreachable', 'connection refused');
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET' || e?.code === 'EHOSTUNREACH') return new AdbError('server_unreachable', msg);
   if (e?.code === 'ENOENT' || e?.code === 'EACCES') return new AdbError('adb_missing', msg);
   if (/unauthorized/i.test(msg)) return new AdbError('unauthorized', msg);
@@ -119,8 +127,6 @@ export interface ShellHandle {
 export interface AdbClientOptions {
   host: string;
   port: number;
-  /** adb binary adbkit may use to start a refused server; omit to never start one */
-  bin?: string;
 }
 
 const SHELL_V2_STDOUT = 1;
@@ -157,9 +163,7 @@ export class AdbClient {
   private readonly openSockets = new Set<Socket>();
 
   constructor(readonly opts: AdbClientOptions) {
-    // A path that cannot exist keeps adbkit from spawning anything when starting is not allowed.
-    const bin = opts.bin ?? '/nonexistent/adb-start-disabled';
-    this.client = adbFactory().createClient({ host: opts.host, port: opts.port, bin });
+    this.client = adbFactory().createClient({ host: opts.host, port: opts.port, bin: NO_START_BIN });
   }
 
   /** Sockets this client currently holds open (for leak checks). */

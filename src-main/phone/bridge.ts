@@ -15,7 +15,7 @@ import { AdbClient, AdbError, toAdbError, type TrackedDevice } from './adb-clien
 import { defaultSerial, findAdbBinary, isLoopbackHost, resolveAdbEndpoint, startAdbServer, type AdbBinary } from './adb-server';
 import { CallTracker, parseTelephonyCallState, type CallEnded, type CallInfo } from './call-tracker';
 import { callCommandLine, CommandWatcher, type CallCommandPayload, type CallCommandType } from './call-commands';
-import { emptyFacts, evaluateChecks, explainState, gatherFacts, skippedChecks, worstStatus, type Probe } from './checks';
+import { evaluateChecks, explainState, gatherFacts, skippedChecks, worstStatus, type Probe } from './checks';
 import { DIALER_ROLE, PKG } from './constants';
 import { LogcatMonitor, matchesFilter, type LogFilter, type LogLine } from './logcat';
 import { maskMaybe, maskText } from './mask';
@@ -452,7 +452,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
         // not answering yet
       }
       if (Date.now() > until) return { ok: false, detail: 'the phone did not finish starting within 2 minutes' };
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 500));
     }
     return { ok: false, detail: 'device went away' };
   }
@@ -881,7 +881,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
   }
 
   private detail(rec: DeviceRecord): DeviceDetail {
-    return { ...this.summary(rec), facts: rec.facts ?? (rec.tracked.state === 'device' ? null : emptyFacts()), checks: rec.checks, checkedAt: rec.checkedAt, upkeep: [...rec.upkeep] };
+    return { ...this.summary(rec), facts: rec.facts, checks: rec.checks, checkedAt: rec.checkedAt, upkeep: [...rec.upkeep] };
   }
 
   private requireClient(): AdbClient {

@@ -37,17 +37,14 @@ export interface LogFilter {
   tags?: string[];
   /** at least this level */
   minLevel?: LogLevel;
-  /** case-insensitive substring of tag or message */
+  /** case-insensitive substring of the message */
   text?: string;
 }
 
 export function matchesFilter(line: LogLine, f: LogFilter): boolean {
   if (f.tags?.length && !f.tags.includes(line.tag)) return false;
   if (f.minLevel && LOG_LEVELS.indexOf(line.level) < LOG_LEVELS.indexOf(f.minLevel)) return false;
-  if (f.text) {
-    const t = f.text.toLowerCase();
-    if (!line.message.toLowerCase().includes(t) && !line.tag.toLowerCase().includes(t)) return false;
-  }
+  if (f.text && !line.message.toLowerCase().includes(f.text.toLowerCase())) return false;
   return true;
 }
 

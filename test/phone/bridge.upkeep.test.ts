@@ -64,6 +64,18 @@ describe('a phone appears', () => {
     expect(ready).toMatchObject({ serial: 'LOCKED', state: 'device', ready: true });
   });
 
+  it('a phone without the shell protocol v2 (plain shell:, no exit codes) works the same', async () => {
+    h = await startHarness();
+    await h.bridge.start();
+    h.fake.plug({ serial: 'OLD', setUp: true, shellV2: false });
+    const [detail] = await waitForEvent(h.bridge, 'deviceReady');
+    const byId = Object.fromEntries(detail.checks.map((c) => [c.id, c.status]));
+    expect(byId).toMatchObject({ app_installed: 'ok', permissions: 'ok', rootd: 'ok', reachability: 'ok', test_audio: 'ok', profile: 'fail' });
+    expect(h.fake.requests.some((r) => r.serial === 'OLD' && r.service.startsWith('shell:'))).toBe(true);
+    expect((await h.bridge.runAction('OLD', 'push_profile', {})).ok).toBe(true);
+    expect((await h.bridge.dial('+15550001111')).ok).toBe(true);
+  });
+
   it('Linux "no permissions" names the udev fix', async () => {
     h = await startHarness();
     await h.bridge.start();

@@ -8,7 +8,7 @@
  *   GET  /api/devices/:serial/logcat           the app's log as Server-Sent Events (see below)
  *
  * Logcat stream: `text/event-stream`; query `tags` (comma list), `level` (V|D|I|W|E|F, minimum),
- * `q` (case-insensitive substring), `backlog` (0–500 recent lines first, default 100), `raw=1` to show
+ * `q` (case-insensitive substring of the message), `backlog` (0–500 recent lines first, default 100), `raw=1` to show
  * phone numbers unmasked. Events: `line` with data `{seq,time,level,tag,message}`; `end` with
  * `{detail}` when the phone goes away; a `: ping` comment every 15 s.
  *
@@ -99,7 +99,13 @@ export function registerDeviceRoutes(app: FastifyInstance, bridge: DeviceRoutesB
     return d ?? notConnected(reply, p.data.serial);
   });
 
-  app.post('/api/devices/:serial/actions/:action', async (req, reply) => {
+  // a body that does not parse must still answer {detail} (this route's own error handler)
+  const bodyError = (err: Error & { statusCode?: number }, _req: unknown, reply: FastifyReply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    reply.code(status).send({ detail: status === 400 ? `invalid request: the body is not valid JSON (${err.message})` : err.message });
+  };
+
+  app.post('/api/devices/:serial/actions/:action', { errorHandler: bodyError }, async (req, reply) => {
     const p = actionParams.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ detail: `invalid request: ${describeIssues(p.error)}` });
     const action = p.data.action as ActionId;
@@ -155,20 +161,21 @@ export function registerDeviceRoutes(app: FastifyInstance, bridge: DeviceRoutesB
       unsubscribe?.();
       clearInterval(ping);
       bridge.off('deviceRemoved', onRemoved);
+      // end the response so the connection does not linger half-open (server close would wait for it)
+      if (!res.writableEnded) res.end();
     };
     const onRemoved = (e: { serial: string }) => {
       if (e.serial !== serial) return;
       res.write(`event: end\ndata: ${JSON.stringify({ detail: 'The phone was disconnected.' })}\n\n`);
       cleanup();
-      res.end();
     };
     const unsubscribe = bridge.subscribeLogcat(serial, filter, (l) => {
       if (!closed) res.write(`event: line\ndata: ${toJson(l)}\n\n`);
     });
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     bridge.on('deviceRemoved', onRemoved);
-    req.raw.once('close', cleanup);
     res.once('close', cleanup);
+    req.raw.socket.once('close', cleanup);
     if (!unsubscribe) onRemoved({ serial });
   });
 }
