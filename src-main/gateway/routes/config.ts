@@ -66,6 +66,14 @@ export function ttsConfigView(cfg: AppConfig) {
   };
 }
 
+/** The JSON object a config POST carries: an empty body is `{}`; anything else that is not an object → 400. */
+function objectBody(reply: FastifyReply, body: unknown): Record<string, unknown> | undefined {
+  if (body === undefined || body === null) return {};
+  if (typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body)) return body as Record<string, unknown>;
+  reply.code(400).send({ ok: false, detail: 'expected a JSON object body' });
+  return undefined;
+}
+
 /** Map aliases to full keys, keep only writable keys; unknown keys are reported, not silently dropped. */
 function pick(body: Record<string, unknown>, aliases: Record<string, string>, writable: readonly string[]): { patch: Record<string, unknown>; unknown: string[] } {
   const patch: Record<string, unknown> = {};
@@ -124,7 +132,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: GatewayContext):
 
   app.get('/api/config/call', async () => callConfigView(ctx.config.get()));
   app.post('/api/config/call', async (req, reply) => {
-    const { patch } = pick(req.body as Record<string, unknown>, CALL_ALIASES, CALL_KEYS);
+    const body = objectBody(reply, req.body);
+    if (!body) return reply;
+    const { patch } = pick(body, CALL_ALIASES, CALL_KEYS);
     const cfg = applyPatch(ctx, reply, patch);
     if (!cfg) return reply;
     const view = callConfigView(cfg);
@@ -134,7 +144,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: GatewayContext):
 
   app.get('/api/config/llm', async () => llmConfigView(ctx.config.get(), autoContext()));
   app.post('/api/config/llm', async (req, reply) => {
-    const { patch } = pick(req.body as Record<string, unknown>, LLM_ALIASES, LLM_KEYS);
+    const body = objectBody(reply, req.body);
+    if (!body) return reply;
+    const { patch } = pick(body, LLM_ALIASES, LLM_KEYS);
     const cfg = applyPatch(ctx, reply, patch);
     if (!cfg) return reply;
     const view = llmConfigView(cfg, autoContext());
@@ -144,7 +156,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: GatewayContext):
 
   app.get('/api/config/tts', async () => ttsConfigView(ctx.config.get()));
   app.post('/api/config/tts', async (req, reply) => {
-    const { patch } = pick(req.body as Record<string, unknown>, TTS_ALIASES, TTS_KEYS);
+    const body = objectBody(reply, req.body);
+    if (!body) return reply;
+    const { patch } = pick(body, TTS_ALIASES, TTS_KEYS);
     const cur = ctx.config.get();
     if (patch.tts_lang === 'de' && cur.tts_lang !== 'de' && (cur.tts_engine === 'auto' || cur.tts_engine === 'piper')) {
       const h = await probePiper(cur.piper_base);
