@@ -349,7 +349,7 @@ export class CallStore implements CallObserver, CallerMemory {
          WHERE call_pk = ? AND stale = 0 AND kind NOT IN ('inject', 'ended') ORDER BY idx`,
       ),
       setTurnRange: db.prepare(
-        'UPDATE calls SET first_turn_pk = (SELECT min(pk) FROM turns WHERE call_pk = ?1), last_turn_pk = (SELECT max(pk) FROM turns WHERE call_pk = ?1) WHERE pk = ?1',
+        'UPDATE calls SET first_turn_pk = (SELECT min(pk) FROM turns WHERE call_pk = @pk), last_turn_pk = (SELECT max(pk) FROM turns WHERE call_pk = @pk) WHERE pk = @pk',
       ),
       byImportKey: db.prepare<[string], { pk: number }>('SELECT pk FROM calls WHERE import_key = ?'),
       insertImported: db.prepare(
@@ -986,7 +986,7 @@ export class CallStore implements CallObserver, CallerMemory {
           reply_sha: null,
         });
       }
-      this.st.setTurnRange.run(pk);
+      this.st.setTurnRange.run({ pk });
       this.pendingIndex += rows.length;
       return 'imported';
     })();

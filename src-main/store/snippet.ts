@@ -16,7 +16,8 @@ function fold(s: string): string {
 }
 
 function stem(s: string): string {
-  return s.length > 4 ? s.replace(/(ing|ed|es|s|ly)$/, '') : s;
+  for (let i = 0; i < 2 && s.length > 4; i++) s = s.replace(/(ing|ed|es|s|ly)$/, '');
+  return s;
 }
 
 /** The words of an FTS expression built by ftsExpression (quoted terms, optional trailing *). */
