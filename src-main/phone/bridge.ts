@@ -272,7 +272,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
   }
 
   /** Stop everything tied to the device's current connection. */
-  private detach(rec: DeviceRecord): void {
+  private detach(rec: DeviceRecord, alertLiveCall = true): void {
     rec.generation++;
     rec.ready = false;
     rec.reverseActive = false;
@@ -282,7 +282,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     rec.watchers.clear();
     this.stopPoll(rec.serial);
     const call = this.calls.get(rec.serial);
-    if (call?.live) {
+    if (call?.live && alertLiveCall) {
       call.markUnobserved();
       this.alert({
         serial: rec.serial,
@@ -296,7 +296,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
   private dropDevice(serial: string, reason: 'unplugged' | 'adb_server_lost' | 'stopped', publish: boolean): void {
     const rec = this.devices.get(serial);
     if (!rec) return;
-    if (rec.tracked.state === 'device') this.detach(rec);
+    if (rec.tracked.state === 'device') this.detach(rec, reason !== 'stopped');
     else rec.generation++;
     this.devices.delete(serial);
     const call = this.calls.get(serial);
@@ -569,13 +569,12 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     return next;
   }
 
-  async dial(number: string, opts: CallCommandOptions = {}): Promise<CallControlResult> {
-    const v = dialableNumber(number);
-    if (!v.ok) return { ok: false, detail: v.detail };
-    return this.command({ type: 'dial', number: v.number }, opts);
+  /** Validated strictly (digits, leading +, * and #) before anything reaches adb. */
+  dial(number: string, opts: CallCommandOptions = {}): Promise<CallControlResult> {
+    return this.command({ type: 'dial', number }, opts);
   }
 
-  async hangup(opts: CallCommandOptions = {}): Promise<CallControlResult> {
+  hangup(opts: CallCommandOptions = {}): Promise<CallControlResult> {
     return this.command({ type: 'hangup' }, opts);
   }
 
@@ -655,18 +654,24 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
       const confirmMs = cfg.adb_confirm_timeout_ms;
       timer = setTimeout(() => watcher.cancel('timeout'), streaming ? confirmMs : 0);
       const verdict = await watcher.result;
+      if (type === 'dial' && !verdict.ok) calls.clearDialRequest();
       if (verdict.ok) {
         if (type === 'dial' && cmd.type === 'dial') return { ok: true, detail: `Dialling ${cmd.number} on ${this.name(rec)}.` };
         if (type === 'hangup') return this.awaitCallEnd(rec, calls, confirmMs);
         return { ok: true, detail: `${type[0].toUpperCase()}${type.slice(1)} done on ${this.name(rec)}.` };
       }
       if (verdict.reason !== 'timeout') return { ok: false, detail: verdict.reason };
-      // no log line in time: ask telephony directly
-      const st = await this.telephonyState(serial);
-      if (type === 'dial' && st === 2) return { ok: true, detail: `Dialling on ${this.name(rec)} (confirmed by the phone's call state).` };
-      if (type === 'hangup' && st === 0) {
-        if (calls.live) calls.onTelephonyState(0);
-        return { ok: true, detail: 'Call ended.' };
+      // no log line (in time, or no log stream): ask telephony directly, until the deadline
+      const deadline = Date.now() + (streaming ? 0 : confirmMs);
+      for (;;) {
+        const st = await this.telephonyState(serial);
+        if (type === 'dial' && st === 2) return { ok: true, detail: `Dialling on ${this.name(rec)} (confirmed by the phone's call state).` };
+        if (type === 'hangup' && st === 0) {
+          if (calls.live) calls.onTelephonyState(0);
+          return { ok: true, detail: 'Call ended.' };
+        }
+        if (Date.now() >= deadline || (type !== 'dial' && type !== 'hangup')) break;
+        await new Promise((r) => setTimeout(r, 500));
       }
       return { ok: false, detail: `The phone ${this.name(rec)} did not confirm the ${type} within ${Math.round(confirmMs / 1000)} s: check that the Clawfinger app is installed and has been opened once.` };
     } finally {

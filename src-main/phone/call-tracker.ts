@@ -104,6 +104,10 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     this.expectedDial = { number, at: this.now() };
   }
 
+  clearDialRequest(): void {
+    this.expectedDial = null;
+  }
+
   onLogLine(line: LogLine): void {
     const { tag, message } = line;
     if (tag === 'BridgeInCallService') {
