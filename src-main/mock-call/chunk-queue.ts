@@ -1,7 +1,8 @@
 /**
  * A queue of PCM chunks between a producer (recorder stdout, a pacing timer) and the call's
  * reader. Bounded: when nobody reads, the oldest audio is dropped (a live source must never grow
- * without limit); `onDrain` lets an unpaced producer apply back-pressure instead.
+ * without limit). With `onDrain` the producer applies back-pressure instead (pauses while
+ * `hasRoom` is false, resumes on drain) and nothing is dropped.
  */
 export class ChunkQueue {
   private readonly chunks: Int16Array[] = [];
@@ -38,7 +39,8 @@ export class ChunkQueue {
     }
     this.chunks.push(chunk);
     this.queued += chunk.length;
-    while (this.queued > this.maxSamples && this.chunks.length > 1) {
+    // with back-pressure the producer pauses instead; what it already sent must not be lost
+    while (!this.onDrain && this.queued > this.maxSamples && this.chunks.length > 1) {
       this.queued -= this.chunks.shift()!.length;
     }
   }

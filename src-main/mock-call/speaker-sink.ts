@@ -103,8 +103,9 @@ export class SpeakerSink implements AudioSink {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        void terminate(child, 500);
-        reject(new AudioDeviceError('no_output_device', `cannot play on ${where}: ${why}`, speakerHint()));
+        const err = new AudioDeviceError('no_output_device', `cannot play on ${where}: ${why}`, speakerHint());
+        // reject once the child is gone, so a failed open leaves no process behind
+        void terminate(child, 500).then(() => reject(err));
       };
       const timer = setTimeout(() => fail('the player process did not start in time'), this.opts.openTimeoutMs ?? 15_000);
       child.on('error', (e) => fail(e.message));

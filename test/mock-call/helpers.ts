@@ -113,7 +113,7 @@ export interface AlsaHome {
   /** raw s16le every playback is appended to */
   playbackFile: string;
   readPlayback(): Promise<Uint8Array>;
-  /** points HOME (and so ALSA, for every child started later) at this directory */
+  /** points HOME (and so ALSA, for every child started later) at this directory; cleanup() restores it */
   activate(): void;
   cleanup(): Promise<void>;
 }
@@ -158,13 +158,14 @@ export async function alsaHome(opts: { capture?: Uint8Array; noDevice?: boolean 
         '',
       ].join('\n');
   await writeFile(join(home, '.asoundrc'), rc);
-  const previous = process.env.HOME;
+  let previous: string | undefined;
   return {
     home,
     captureFile,
     playbackFile,
     readPlayback: async () => new Uint8Array(await readFile(playbackFile)),
     activate: () => {
+      previous = process.env.HOME;
       process.env.HOME = home;
     },
     cleanup: async () => {
