@@ -1,0 +1,284 @@
+/**
+ * Call-history store benchmark: 100,000 turns across 5,000 calls committed through the observer
+ * interface (one transaction per turn, as during real calls), then full-text search latency over
+ * the whole set and the database size per hour of calls. A second, smaller run includes the
+ * recordings (caller + reply WAV per turn).
+ *
+ *   npm run bench:store            (writes bench/results/store.json)
+ *   STORE_BENCH_CALLS=500 npm run bench:store    (quick run)
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallSummary, TurnMetrics, TurnRecord } from '../src-main/calls/types';
+import { encodeWav } from '../src-shared/audio/wav';
+import { CallStore, type CallQuery } from '../src-main/store';
+import type { Durability } from '../src-main/store/database';
+
+const CALLS = Number(process.env.STORE_BENCH_CALLS ?? 5000);
+const TURNS_PER_CALL = 20;
+const CONCURRENT = 4; // calls in progress at once, their turns interleaved
+const SEARCHES = 300;
+const AUDIO_TURNS = Number(process.env.STORE_BENCH_AUDIO_TURNS ?? 2000);
+const TARGET_TURNS_PER_S = 5000;
+const TARGET_SEARCH_P95_MS = 50;
+
+// deterministic pseudo-random numbers
+let seed = 0x2545f491;
+function rnd(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+}
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+
+const COMMON = ('the a to and i you it is that of for in on my can me we this with have be your what do at so ' +
+  'please yes no just would like know about there will get okay thanks hello time need call one could').split(' ');
+const TOPICS = ('appointment dentist delivery package invoice refund booking table reservation doctor prescription ' +
+  'insurance claim password account bank transfer parcel courier restaurant dinner tomorrow monday tuesday friday ' +
+  'morning afternoon evening address street postcode plumber heating boiler repair quote price cancel confirm ' +
+  'reschedule meeting manager office school teacher pharmacy hotel flight airport taxi landlord rent contract ' +
+  'electricity water broadband router internet subscription warranty receipt order number tracking').split(' ');
+const NAMES = 'anna bernd clara david emma felix greta hannah jonas lena max nora oskar paula quentin rosa'.split(' ');
+
+function sentence(words: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) {
+    const r = rnd();
+    out.push(r < 0.62 ? pick(COMMON) : r < 0.95 ? pick(TOPICS) : pick(NAMES));
+  }
+  const s = out.join(' ');
+  return s[0].toUpperCase() + s.slice(1) + '.';
+}
+
+function metrics(): TurnMetrics {
+  const asr = 150 + rnd() * 300;
+  const llm = 200 + rnd() * 600;
+  const tts = 100 + rnd() * 300;
+  return {
+    asr_ms: asr, llm_ms: llm, tts_ms: tts, total_ms: asr + llm + tts, llm_model: 'local/qwen2.5-3b',
+    transcriptionDelayMs: asr, llmTtftMs: llm / 3, ttsTtfbMs: tts / 2, e2eLatencyMs: asr + llm / 3 + tts / 2,
+  };
+}
+
+const PRODUCERS = ['local:qwen2.5-3b', 'local:qwen2.5-3b', 'local:qwen2.5-3b', 'agent:openclaw', 'operator:me'];
+
+interface LiveCall {
+  summary: CallSummary;
+  next: number;
+  t: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+function wav(ms: number, rate: number, tone: number): Uint8Array {
+  const n = Math.round((rate * ms) / 1000);
+  const samples = new Int16Array(n);
+  for (let i = 0; i < n; i++) samples[i] = Math.round(6000 * Math.sin((2 * Math.PI * tone * i) / rate) + (rnd() - 0.5) * 800);
+  return encodeWav({ sampleRate: rate, samples });
+}
+
+type Step =
+  | { op: 'start'; call: CallSummary }
+  | { op: 'turn'; call: CallSummary; turn: TurnRecord }
+  | { op: 'end'; call: CallSummary };
+
+/**
+ * The observer calls of `calls` calls of TURNS_PER_CALL turns, CONCURRENT calls at a time with
+ * their turns interleaved. Generated up front so the timing covers the store only.
+ */
+function generateCalls(calls: number, opts: { audio: boolean; startAt: number }): { steps: Step[]; turns: number; callSeconds: number } {
+  const steps: Step[] = [];
+  const live: LiveCall[] = [];
+  let started = 0;
+  let turns = 0;
+  let callSeconds = 0;
+  let clock = opts.startAt;
+  while (started < calls || live.length) {
+    while (live.length < CONCURRENT && started < calls) {
+      clock += 30 + rnd() * 600;
+      const id = `bench${String(started++).padStart(6, '0')}`;
+      const summary: CallSummary = {
+        session_id: id, state: 'active', direction: rnd() < 0.7 ? 'incoming' : 'outgoing',
+        number: `+4930${Math.floor(1_000_000 + rnd() * 8_999_999)}`, device: 'R58M123ABC', started_at: clock,
+        ended_at: null, end_reason: null, holder: null, turn_count: 0, authenticated: false, last_latency_ms: null,
+      };
+      steps.push({ op: 'start', call: summary });
+      live.push({ summary, next: 0, t: clock });
+    }
+    const i = Math.floor(rnd() * live.length);
+    const c = live[i];
+    c.t += 4 + rnd() * 10;
+    const turn: TurnRecord = {
+      session_id: c.summary.session_id, index: c.next, kind: c.next === 0 ? 'forced' : 'normal',
+      started_at: c.t - 1.2, completed_at: c.t,
+      transcript: c.next === 0 ? '' : sentence(6 + Math.floor(rnd() * 14)),
+      reply: sentence(8 + Math.floor(rnd() * 22)),
+      producer: c.next === 0 ? 'forced' : pick(PRODUCERS), metrics: metrics(), stale: false,
+    };
+    if (opts.audio) {
+      turn.callerAudio = wav(1000 + rnd() * 2000, 16000, 220 + c.next);
+      turn.replyAudio = c.next === 0 ? GREETING : wav(1500 + rnd() * 2500, 24000, 330 + c.next);
+    }
+    steps.push({ op: 'turn', call: c.summary, turn });
+    turns++;
+    if (++c.next === TURNS_PER_CALL) {
+      steps.push({ op: 'end', call: { ...c.summary, state: 'ended', ended_at: c.t + 2, end_reason: 'phone_ended', turn_count: TURNS_PER_CALL } });
+      callSeconds += c.t + 2 - c.summary.started_at;
+      live.splice(i, 1);
+    }
+  }
+  return { steps, turns, callSeconds };
+}
+
+/** Replay the steps through the observer; returns the wall time in seconds. */
+function writeCalls(store: CallStore, steps: Step[]): number {
+  const t0 = performance.now();
+  for (const s of steps) {
+    if (s.op === 'start') store.callStarted(s.call);
+    else if (s.op === 'turn') store.turnCompleted(s.call, s.turn);
+    else store.callEnded(s.call);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** The disk's ceiling for 'full': bare one-row transactions with an fsync each. */
+function bareFsyncCommitsPerS(): number {
+  const dir = mkdtempSync(join(tmpdir(), 'store-bench-fsync-'));
+  try {
+    const db = new Database(join(dir, 'x.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)');
+    const ins = db.prepare('INSERT INTO t (b) VALUES (?)');
+    const tx = db.transaction((b: string) => ins.run(b));
+    const n = 3000;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) tx(`row ${i}`);
+    const s = (performance.now() - t0) / 1000;
+    db.close();
+    return Math.round(n / s);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const GREETING = wav(2500, 24000, 440); // the same greeting on every call: stored once
+
+function dbBytes(dir: string): number {
+  const file = join(dir, 'history.sqlite');
+  const db = new Database(file);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return statSync(file).size;
+}
+
+function searchBench(store: CallStore): { p50: number; p95: number; max: number; queries: number; sample: { q: CallQuery; ms: number; hits: number }[] } {
+  const queries: CallQuery[] = [];
+  for (let i = 0; i < SEARCHES; i++) {
+    const k = i % 6;
+    if (k === 0) queries.push({ q: pick(TOPICS) });
+    else if (k === 1) queries.push({ q: `${pick(TOPICS)} ${pick(TOPICS)}` });
+    else if (k === 2) queries.push({ q: pick(NAMES) });
+    else if (k === 3) queries.push({ q: `${pick(TOPICS).slice(0, 4)}*`, direction: 'incoming' });
+    else if (k === 4) queries.push({ q: `"${pick(COMMON)} ${pick(TOPICS)}"`, handledBy: ['agent'] });
+    else queries.push({ q: pick(TOPICS), from: 1_700_000_000 + rnd() * 1_000_000, outcome: 'completed', limit: 20 });
+  }
+  // plain listing pages (the history view without a query)
+  for (let i = 0; i < SEARCHES / 6; i++) queries.push({ direction: 'outgoing', limit: 50 });
+  const times: number[] = [];
+  const sample: { q: CallQuery; ms: number; hits: number }[] = [];
+  for (const q of queries) {
+    const t0 = performance.now();
+    const page = store.listCalls(q);
+    const ms = performance.now() - t0;
+    times.push(ms);
+    if (sample.length < 8) sample.push({ q, ms: round(ms, 2), hits: page.calls.length });
+  }
+  times.sort((a, b) => a - b);
+  return { p50: round(percentile(times, 50), 2), p95: round(percentile(times, 95), 2), max: round(times[times.length - 1], 2), queries: times.length, sample };
+}
+
+function run(durability: Durability, withSearch: boolean) {
+  const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
+  try {
+    const store = CallStore.open(dir, { durability, retentionIntervalMs: 0, settings: () => ({ record_audio: false, recording_max_age_days: 0, recording_max_disk_mb: 0 }), onError: (e) => { throw e; } });
+    const w = generateCalls(CALLS, { audio: false, startAt: 1_700_000_000 });
+    const seconds = writeCalls(store, w.steps);
+    const search = withSearch ? searchBench(store) : null;
+    store.close();
+    const bytes = dbBytes(dir);
+    const hours = w.callSeconds / 3600;
+    return {
+      durability, turns: w.turns, calls: CALLS, seconds: round(seconds, 2), turns_per_s: Math.round(w.turns / seconds),
+      db_bytes: bytes, call_hours: round(hours, 1), db_mb_per_call_hour: round(bytes / 1048576 / hours, 3), search,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runAudio() {
+  const dir = mkdtempSync(join(tmpdir(), 'store-bench-audio-'));
+  try {
+    const store = CallStore.open(dir, { retentionIntervalMs: 0, settings: () => ({ record_audio: true, recording_max_age_days: 0, recording_max_disk_mb: 0 }), onError: (e) => { throw e; } });
+    const w = generateCalls(Math.max(1, Math.round(AUDIO_TURNS / TURNS_PER_CALL)), { audio: true, startAt: 1_700_000_000 });
+    const seconds = writeCalls(store, w.steps);
+    const rec = store.recordingStatus();
+    store.close();
+    const hours = w.callSeconds / 3600;
+    return {
+      durability: 'full', turns: w.turns, seconds: round(seconds, 2), turns_per_s: Math.round(w.turns / seconds),
+      recording_files: rec.files, recording_mb: round(rec.bytes / 1048576, 1), recording_mb_per_call_hour: round(rec.bytes / 1048576 / hours, 1),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ceiling = bareFsyncCommitsPerS();
+console.log(`disk ceiling: ${ceiling} bare fsynced commits/s`);
+const full = run('full', true);
+console.log(`durability 'full' (default; fsync per turn, survives power cuts): ${full.turns} turns in ${full.seconds} s → ${full.turns_per_s} turns/s`);
+console.log(`search over ${full.turns} turns: p50 ${full.search!.p50} ms, p95 ${full.search!.p95} ms, max ${full.search!.max} ms (${full.search!.queries} queries)`);
+console.log(`database: ${round(full.db_bytes / 1048576, 1)} MB for ${full.call_hours} h of calls → ${full.db_mb_per_call_hour} MB per call-hour (without audio)`);
+const normal = run('normal', false);
+console.log(`durability 'normal' (survives process crashes, not power cuts): ${normal.turns} turns in ${normal.seconds} s → ${normal.turns_per_s} turns/s`);
+const audio = runAudio();
+console.log(`with recordings ('full'): ${audio.turns} turns → ${audio.turns_per_s} turns/s, ${audio.recording_mb} MB audio, ${audio.recording_mb_per_call_hour} MB per call-hour`);
+
+const result = {
+  bench: 'store',
+  date: new Date().toISOString(),
+  node: process.version,
+  sqlite: (() => {
+    const db = new Database(':memory:');
+    const v = (db.prepare('select sqlite_version() v').get() as { v: string }).v;
+    db.close();
+    return v;
+  })(),
+  setup: { calls: CALLS, turns_per_call: TURNS_PER_CALL, concurrent_calls: CONCURRENT, one_transaction_per_turn: true },
+  turns_per_s: { full: full.turns_per_s, normal: normal.turns_per_s, with_audio_full: audio.turns_per_s, disk_bare_fsync_commits_per_s: ceiling },
+  search_p95_ms: full.search!.p95,
+  db_mb_per_call_hour: full.db_mb_per_call_hour,
+  recording_mb_per_call_hour: audio.recording_mb_per_call_hour,
+  targets: {
+    turns_per_s: { target: TARGET_TURNS_PER_S, met_full: full.turns_per_s >= TARGET_TURNS_PER_S, met_normal: normal.turns_per_s >= TARGET_TURNS_PER_S },
+    search_p95_ms: { target: TARGET_SEARCH_P95_MS, met: full.search!.p95 <= TARGET_SEARCH_P95_MS },
+  },
+  runs: { full, normal, audio },
+};
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'store.json'), JSON.stringify(result, null, 2) + '\n');
+const t = result.targets;
+console.log(
+  `targets: ≥${TARGET_TURNS_PER_S} turns/s: 'full' ${t.turns_per_s.met_full ? 'met' : `NOT met (the disk allows ${ceiling} fsyncs/s)`}, 'normal' ${t.turns_per_s.met_normal ? 'met' : 'NOT met'}; ` +
+    `search p95 ≤${TARGET_SEARCH_P95_MS} ms ${t.search_p95_ms.met ? 'met' : 'NOT met'}`,
+);
+console.log('wrote bench/results/store.json');
