@@ -7,3 +7,4 @@ export { ACTION_IDS, CHECK_IDS } from './types';
 export type { LogFilter, LogLine } from './logcat';
 export { generateBearer } from './profile';
 export { NoPhoneBridge, type CallControl, type CallControlResult } from './call-control';
+export { sessionEndReason } from './session-end';

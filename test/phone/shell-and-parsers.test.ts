@@ -4,6 +4,7 @@ import { parseDeviceList } from '../../src-main/phone/adb-client';
 import { CallTracker, parseTelephonyCallState, type CallEnded } from '../../src-main/phone/call-tracker';
 import { parseThreadtime, type LogLine } from '../../src-main/phone/logcat';
 import { maskText } from '../../src-main/phone/mask';
+import { sessionEndReason } from '../../src-main/phone/session-end';
 import { templateProfile, validateProfile, withGateway, KNOWN_CODENAMES } from '../../src-main/phone/profile';
 import { b64, op, sh, UnsafeShellToken } from '../../src-main/phone/shell';
 
@@ -166,5 +167,15 @@ describe('masking', () => {
     expect(m).toContain('300s');
     expect(m).not.toContain('abc.def');
     expect(m).not.toContain('secret');
+  });
+});
+
+describe('session end reasons', () => {
+  it('maps phone-side reasons onto the gateway session reasons', () => {
+    expect(sessionEndReason('hangup_command')).toBe('hangup');
+    expect(sessionEndReason('max_duration')).toBe('max_duration');
+    expect(sessionEndReason('gateway_rejected')).toBe('rejected');
+    expect(sessionEndReason('ended_on_phone')).toBe('phone_ended');
+    expect(sessionEndReason('ended_while_disconnected')).toBe('phone_ended');
   });
 });
