@@ -61,6 +61,34 @@ describe('llama.cpp LLM (real node-llama-cpp on a random-weight GGUF)', () => {
     expect((await llm.health()).sessions).toBe(0);
   });
 
+  it('evaluates only the new turn when the conversation so far is cached (prefix reuse)', async () => {
+    const user1: ChatMessage = { role: 'user', content: 'I would like to book a table for four people tomorrow evening.' };
+    const t1 = await llm.complete({ messages: [system, user1], params: { maxTokens: 1, temperature: 0 }, sessionKey: 'reuse' });
+    const promptLen1 = t1.contextTokens! - t1.tokens!;
+    expect(t1.promptTokensEvaluated!).toBeGreaterThan(0); // (a pooled context may already hold the system prompt)
+    expect(t1.promptTokensEvaluated!).toBeLessThanOrEqual(promptLen1);
+    const t2 = await llm.complete({ messages: [system, user1, { role: 'assistant', content: t1.text }, { role: 'user', content: 'Is there parking nearby?' }], params: { maxTokens: 1, temperature: 0 }, sessionKey: 'reuse' });
+    const promptLen2 = t2.contextTokens! - t2.tokens!;
+    expect(t2.promptTokensEvaluated!).toBeGreaterThan(0);
+    expect(t2.promptTokensEvaluated!).toBeLessThanOrEqual(promptLen2 - promptLen1 + 2);
+    llm.releaseSession('reuse');
+    // a new call takes the released context: the shared system prompt is not evaluated again
+    const t3 = await llm.complete({ messages: [system, { role: 'user', content: 'Hello there.' }], params: { maxTokens: 1, temperature: 0 }, sessionKey: 'next-call' });
+    expect(t3.promptTokensEvaluated!).toBeLessThan(t3.contextTokens! - t3.tokens! - 10);
+    llm.releaseSession('next-call');
+  });
+
+  it('generates off the event loop', async () => {
+    let turns = 0;
+    let running = true;
+    const spin = () => { if (running) { turns++; setImmediate(spin); } };
+    setImmediate(spin);
+    await llm.complete({ messages: [system, { role: 'user', content: 'Tell me about your day.' }], params: { maxTokens: 30, temperature: 0.5 }, sessionKey: 'loop' });
+    running = false;
+    llm.releaseSession('loop');
+    expect(turns).toBeGreaterThan(5);
+  });
+
   it('evicts the least recently used call beyond llama_max_sessions', async () => {
     const local: AppConfig = { ...cfg, llama_max_sessions: 1 };
     const one = createLlamaLlm(() => local, { modelPath });

@@ -38,6 +38,8 @@ export interface LlamaLlmOptions extends ModelSource {
 export interface LlamaResult extends LlmResult {
   /** tokens in the context after the turn */
   contextTokens?: number;
+  /** prompt tokens evaluated for this turn; the rest of the prompt came from the KV cache */
+  promptTokensEvaluated?: number;
   totalMs: number;
 }
 
@@ -180,6 +182,7 @@ export class LlamaLlm implements Llm {
       const s = await this.session(m, req.sessionKey || DEFAULT_KEY);
       const history = toHistory(req.messages);
       const seq = s.sequence;
+      const meter = seq.tokenMeter.getState();
       const p = req.params;
       const t0 = performance.now();
       let ttft: number | undefined;
@@ -201,12 +204,14 @@ export class LlamaLlm implements Llm {
           },
         });
         const after = seq.contextTokens.length;
+        const used = seq.tokenMeter.diff(meter);
         return {
           text: res.response,
           ttftMs: ttft,
           tokens,
           totalMs: performance.now() - t0,
           contextTokens: after,
+          promptTokensEvaluated: used.usedInputTokens,
         };
       } catch (e) {
         if (req.signal?.aborted) throw abortError(req.signal);
