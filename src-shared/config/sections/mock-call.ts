@@ -11,7 +11,11 @@ import { z } from 'zod';
 export const AUDIO_DEVICE_ID = /^(?:[A-Za-z0-9_][A-Za-z0-9_:,.=@-]{0,127})?$/;
 
 export const mockCallKeys = {
-  /** Let the caller talk over the reply: playback stops at once and only the heard part of the reply counts. */
+  /**
+   * Let the caller talk over the reply: playback stops at once and only the heard part of the reply
+   * counts. There is no echo cancellation: with loudspeakers the reply itself can trigger it — use
+   * headphones (or raise the minimum speech below).
+   */
   mock_barge_in: z.boolean().default(false),
   /** Speech needed over a playing reply before it is cut (guards against clicks and speaker echo). */
   mock_barge_in_min_speech_ms: z.number().int().min(32).max(3000).default(200),
