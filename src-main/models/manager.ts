@@ -49,8 +49,13 @@ export class ModelRequestError extends Error {
   }
 }
 
+export interface ResolveHint {
+  /** language the model should speak or understand (`en`, `de`); used when no preference is set */
+  lang?: string;
+}
+
 export interface ModelResolver {
-  resolve(kind: ModelKind, preference: string): Promise<ResolvedModel>;
+  resolve(kind: ModelKind, preference: string, hint?: ResolveHint): Promise<ResolvedModel>;
 }
 
 export interface ModelManagerOptions {
@@ -329,7 +334,7 @@ export class ModelManager implements ModelResolver {
    * The file an engine should load. `preference`: '' (best installed), a catalogue or import id, a file
    * name inside the models folder, or an absolute path. Throws ModelMissingError with instructions.
    */
-  async resolve(kind: ModelKind, preference: string): Promise<ResolvedModel> {
+  async resolve(kind: ModelKind, preference: string, hint: ResolveHint = {}): Promise<ResolvedModel> {
     const pref = preference.trim();
     const reg = await this.registry();
     if (pref) {
@@ -355,8 +360,11 @@ export class ModelManager implements ModelResolver {
       if (!(await statOrNull(full))?.isFile()) throw new ModelMissingError(kind, `${KIND_LABEL[kind]} model file ${full} was not found`);
       return { path: full, name: pref, kind };
     }
-    const rec = recommend(this.machine(), this.catalogue)[kind];
-    const candidates = this.catalogue.filter((e) => e.kind === kind).sort((a, b) => Number(b.id === rec) - Number(a.id === rec));
+    const lang = hint.lang?.trim().toLowerCase().slice(0, 2);
+    const rec = recommend({ ...this.machine(), lang }, this.catalogue)[kind];
+    const speaks = (e: CatalogueEntry) => !lang || e.languages.some((l) => l === '*' || l.startsWith(lang));
+    const rank = (e: CatalogueEntry) => (e.id === rec ? 2 : 0) + (speaks(e) ? 4 : 0);
+    const candidates = this.catalogue.filter((e) => e.kind === kind && (kind !== 'piper' || speaks(e))).sort((a, b) => rank(b) - rank(a));
     for (const e of candidates) {
       const files = await this.fileState(e);
       if (files.every((f) => f.present && (f.spec.bytes === undefined || f.size === f.spec.bytes))) return this.useEntry(e);
@@ -367,7 +375,8 @@ export class ModelManager implements ModelResolver {
     const how = suggest
       ? `download "${suggest.id}" (${Math.round(entryBytes(suggest) / 1e6)} MB) in the console's Models panel (POST /api/models/${suggest.id}/download), or import a file you have (POST /api/models/import)`
       : 'import a model file you have (POST /api/models/import)';
-    throw new ModelMissingError(kind, `no ${KIND_LABEL[kind]} model is installed in ${this.dir}: ${how}`, suggest?.id);
+    const forLang = kind === 'piper' && lang ? ` for language '${lang}'` : '';
+    throw new ModelMissingError(kind, `no ${KIND_LABEL[kind]} model${forLang} is installed in ${this.dir}: ${how}`, suggest?.id);
   }
 
   /** Verify a catalogue entry's checksum before its first use (cached by size and mtime). */

@@ -6,7 +6,7 @@
  *   control tokens, a chat template, every tensor llama.cpp expects).
  * Output is gibberish; with real dimensions the compute cost equals the real model's.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { GGML_MAGIC, HPARAM_ORDER, tensorBytes, whisperTensorSpecs, type WhisperHparams } from '../../src-main/engines/embedded/whisper-format';
 
 // ---------- random data -------------------------------------------------------------------------
@@ -344,4 +344,98 @@ export async function writeLlamaGguf(file: string, dims: LlamaDims = LLAMA_DIMS.
   } finally {
     await fh.close();
   }
+}
+
+// ---------- Piper voice (ONNX + JSON) ------------------------------------------------------------
+
+/** Minimal protobuf writer for the ONNX messages below. */
+class Pb {
+  private parts: Buffer[] = [];
+  private varint(n: number | bigint): void {
+    let v = BigInt(n);
+    if (v < 0n) v += 1n << 64n;
+    const out: number[] = [];
+    do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v);
+    this.parts.push(Buffer.from(out));
+  }
+  int(field: number, v: number | bigint): this { this.varint((field << 3) | 0); this.varint(v); return this; }
+  bytes(field: number, b: Buffer): this { this.varint((field << 3) | 2); this.varint(b.length); this.parts.push(b); return this; }
+  str(field: number, s: string): this { return this.bytes(field, Buffer.from(s, 'utf8')); }
+  msg(field: number, m: Pb): this { return this.bytes(field, m.done()); }
+  done(): Buffer { return Buffer.concat(this.parts); }
+}
+
+const ONNX_FLOAT = 1;
+const ONNX_INT64 = 7;
+const valueInfo = (name: string, elem: number, dims: (number | string)[]) => {
+  const shape = new Pb();
+  for (const d of dims) shape.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
+  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, elem).msg(2, shape)));
+};
+const node = (op: string, inputs: string[], outputs: string[], attrs: Pb[] = []) => {
+  const n = new Pb();
+  for (const i of inputs) n.str(1, i);
+  for (const o of outputs) n.str(2, o);
+  n.str(3, `${op}_${outputs[0]}`).str(4, op);
+  for (const a of attrs) n.msg(5, a);
+  return n;
+};
+const int64Tensor = (name: string, values: number[]) => {
+  const raw = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => raw.writeBigInt64LE(BigInt(v), i * 8));
+  return new Pb().int(1, values.length).int(2, ONNX_INT64).str(8, name).bytes(9, raw);
+};
+const floatTensor = (name: string, values: number[]) => {
+  const raw = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => raw.writeFloatLE(v, i * 4));
+  return new Pb().int(1, values.length).int(2, ONNX_FLOAT).str(8, name).bytes(9, raw);
+};
+
+/** Samples the fake Piper voice produces per phoneme id. */
+export const FAKE_PIPER_SAMPLES_PER_ID = 256;
+
+/**
+ * A stand-in Piper voice with Piper's ONNX interface (inputs `input` [1,N] int64, `input_lengths` [1] int64,
+ * `scales` [3] float, output `output` [1,1,T] float) and a real `.onnx.json` config. Its audio encodes the
+ * ids it was given: the N ids repeat 256 times and sample k (k < N) is sin(id_k · 0.01) · mean(scales), so a
+ * test can read the phoneme ids back from the sound.
+ */
+export async function writeFakePiperVoice(onnxFile: string, opts: { sampleRate?: number; espeakVoice?: string; speakers?: number } = {}): Promise<void> {
+  const graph = new Pb()
+    .msg(1, node('Cast', ['input'], ['x'], [new Pb().str(1, 'to').int(20, 2).int(3, ONNX_FLOAT)]))
+    .msg(1, node('Mul', ['x', 'k'], ['y']))
+    .msg(1, node('Tile', ['y', 'repeats'], ['z']))
+    .msg(1, node('Sin', ['z'], ['s']))
+    .msg(1, node('ReduceMean', ['scales'], ['m'], [new Pb().str(1, 'keepdims').int(20, 2).int(3, 1)]))
+    .msg(1, node('Mul', ['s', 'm'], ['w']))
+    .msg(1, node('Unsqueeze', ['w', 'axes'], ['output']))
+    .str(2, 'fake_piper')
+    .msg(5, floatTensor('k', [0.01]))
+    .msg(5, int64Tensor('repeats', [1, FAKE_PIPER_SAMPLES_PER_ID]))
+    .msg(5, int64Tensor('axes', [1]))
+    .msg(11, valueInfo('input', ONNX_INT64, [1, 'phonemes']))
+    .msg(11, valueInfo('input_lengths', ONNX_INT64, [1]))
+    .msg(11, valueInfo('scales', ONNX_FLOAT, [3]))
+    .msg(12, valueInfo('output', ONNX_FLOAT, [1, 1, 'time']));
+  if ((opts.speakers ?? 1) > 1) graph.msg(11, valueInfo('sid', ONNX_INT64, [1]));
+  const model = new Pb().int(1, 7).str(2, 'clawfinger-test').msg(8, new Pb().str(1, '').int(2, 13)).msg(7, graph).done();
+  await writeFile(onnxFile, model);
+  // Piper's phoneme map: pad, bos, eos, space, punctuation, then the IPA symbols espeak-ng uses
+  const symbols = ['_', '^', '$', ' ', '!', "'", '(', ')', ',', '-', '.', ':', ';', '?',
+    ...'abcdefghijklmnopqrstuvwxyz'.split(''),
+    ...'æçðøħŋœǀǁǂǃɐɑɒɓɔɕɖɗɘəɚɛɜɞɟɠɡɢɣɤɥɦɧɨɪɫɬɭɮɯɰɱɲɳɴɵɶɸɹɺɻɽɾʀʁʂʃʄʈʉʊʋʌʍʎʏʐʑʒʔʕʘʙʛʜʝʟʡʢˈˌːˑ̩̃ᵻ'.split('')];
+  const map: Record<string, number[]> = {};
+  symbols.forEach((s, i) => { map[s] = [i]; });
+  const config = {
+    audio: { sample_rate: opts.sampleRate ?? 22050, quality: 'test' },
+    espeak: { voice: opts.espeakVoice ?? 'en-us' },
+    inference: { noise_scale: 0.667, length_scale: 1, noise_w: 0.8 },
+    phoneme_type: 'espeak',
+    phoneme_id_map: map,
+    num_symbols: symbols.length,
+    num_speakers: opts.speakers ?? 1,
+    speaker_id_map: {},
+    piper_version: '1.0.0',
+  };
+  await writeFile(`${onnxFile}.json`, JSON.stringify(config, null, 2));
 }

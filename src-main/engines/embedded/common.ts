@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { AppConfig } from '../../../src-shared/config/schema';
 import type { ModelKind } from '../../models/catalogue';
-import type { ModelResolver, ResolvedModel } from '../../models/manager';
+import type { ModelResolver, ResolvedModel, ResolveHint } from '../../models/manager';
 import { ModelMissingError } from '../../models/manager';
 
 export type GetConfig = () => AppConfig;
@@ -56,10 +56,10 @@ export interface ModelSource {
   models?: ModelResolver;
 }
 
-export async function resolveModel(src: ModelSource, kind: ModelKind, preference: string): Promise<ResolvedModel> {
+export async function resolveModel(src: ModelSource, kind: ModelKind, preference: string, hint?: ResolveHint): Promise<ResolvedModel> {
   if (src.modelPath) return { path: src.modelPath, name: src.modelPath.split(/[\\/]/).pop() ?? src.modelPath, kind };
   if (!src.models) throw new ModelMissingError(kind, `no ${kind} model configured`);
-  return src.models.resolve(kind, preference);
+  return src.models.resolve(kind, preference, hint);
 }
 
 export function errorMessage(e: unknown): string {

@@ -6,7 +6,7 @@
  *
  * Protocol
  *   stdin:  one JSON request per line: {"id":1,"op":"synth","text":"…","voice":"en-us","rate":175,"pitch":50}
- *           or {"id":2,"op":"voices"} or {"id":3,"op":"ping"}
+ *           or {"id":2,"op":"voices"}, {"id":3,"op":"ping"}, {"id":4,"op":"phonemes","text":"…","voice":"de"} (IPA for Piper)
  *   stdout: frames [u32 LE payload length][u8 type][u32 LE request id][payload]
  *           type 1 audio chunk (int16 LE mono samples), 2 done (JSON {sampleRate, samples, ms}),
  *           3 error (JSON {message}), 4 ready (JSON {sampleRate}, id 0), 5 result (JSON)
@@ -55,6 +55,21 @@ function handle(req) {
     if (req.op === 'ping') return frame(T_RESULT, id, { ok: true });
     if (req.op === 'voices') {
       return frame(T_RESULT, id, worker.list_voices().map((v) => ({ id: v.identifier, name: v.name, languages: (v.languages ?? []).map((l) => l.name) })));
+    }
+    if (req.op === 'phonemes') {
+      // IPA for a Piper voice, clause by clause with the clause's punctuation kept (as piper-phonemize does)
+      configure(String(req.voice || 'en-us'), current.rate > 0 ? current.rate : 175, current.pitch >= 0 ? current.pitch : 50);
+      const clauses = String(req.text ?? '').match(/[^,.;:!?]+[,.;:!?]*/g) ?? [];
+      const out = [];
+      for (const c of clauses) {
+        const punct = (c.match(/[,.;:!?]+$/) ?? [''])[0].slice(0, 1);
+        const words = c.slice(0, c.length - (c.match(/[,.;:!?]+$/) ?? [''])[0].length).trim();
+        if (!words) continue;
+        const r = worker.synthesize_ipa(escapeXml(words));
+        if (r.code !== 0) throw new Error(`phonemizing failed (espeak-ng error ${r.code})`);
+        out.push(r.ipa.replace(/_/g, '').split('\n').map((l) => l.trim()).filter(Boolean).join(' ') + punct);
+      }
+      return frame(T_RESULT, id, { phonemes: out.join(' ') });
     }
     if (req.op === 'crash') process.exit(70); // used by tests to exercise restart
     if (req.op !== 'synth') return frame(T_ERROR, id, { message: `unknown op ${req.op}` });

@@ -181,6 +181,11 @@ export class EspeakProcess {
     return this.request<SynthResult>({ op: 'synth', ...req }, 'synth', signal, onChunk);
   }
 
+  /** IPA phonemes of `text` for a Piper voice (clauses keep their punctuation). */
+  async phonemes(text: string, voice: string, signal?: AbortSignal): Promise<string> {
+    return (await this.request<{ phonemes: string }>({ op: 'phonemes', text, voice }, 'result', signal)).phonemes;
+  }
+
   voices(): Promise<EspeakVoice[]> {
     return this.request<EspeakVoice[]>({ op: 'voices' }, 'result');
   }

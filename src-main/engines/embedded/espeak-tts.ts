@@ -50,7 +50,8 @@ export class EspeakTts implements Tts {
     return b;
   }
 
-  private process(): EspeakProcess {
+  /** The voice process (share it with a Piper voice for phonemes: one GPL child instead of two). */
+  process(): EspeakProcess {
     if (!this.proc) this.proc = new EspeakProcess(this.opts.process);
     return this.proc;
   }

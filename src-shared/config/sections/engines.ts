@@ -44,4 +44,12 @@ export const engineKeys = {
   espeak_rate: z.number().int().min(80).max(450).default(175),
   /** Base pitch 0–99. */
   espeak_pitch: z.number().int().min(0).max(99).default(50),
+
+  // ---- Piper voices ----
+  /** `http`: a Piper server at `piper_base` (upstream); `local`: a downloaded Piper voice run in-process (onnxruntime). */
+  piper_backend: z.enum(['http', 'local']).default('http'),
+  /** Local Piper voice: a catalogue id (`piper-de_DE-thorsten-medium`), an .onnx file name in models_dir, or a path; empty = the best installed voice for `tts_lang`. */
+  piper_local_voice: z.string().default(''),
+  /** Threads for a local Piper voice; 0 = the free cores. */
+  piper_threads: z.number().int().min(0).max(64).default(0),
 };
