@@ -78,10 +78,16 @@ export const CATALOGUE: CatalogueEntry[] = [
   piper('en_US-amy-low', 'en', 'en/en_US/amy/low', 'Piper Amy (US English, female, low)', 63),
   piper('en_US-lessac-medium', 'en', 'en/en_US/lessac/medium', 'Piper Lessac (US English, male, medium)', 63),
   piper('en_GB-alba-medium', 'en', 'en/en_GB/alba/medium', 'Piper Alba (British English, female, medium)', 63),
+  // the German voices upstream offers (spec §10.6); `piper_voice: "thorsten-high"` selects piper-de_DE-thorsten-high
   piper('de_DE-thorsten-medium', 'de', 'de/de_DE/thorsten/medium', 'Piper Thorsten (German, male, medium)', 63),
   piper('de_DE-thorsten-high', 'de', 'de/de_DE/thorsten/high', 'Piper Thorsten (German, male, high)', 114),
-  piper('de_DE-kerstin-low', 'de', 'de/de_DE/kerstin/low', 'Piper Kerstin (German, female, low)', 63),
+  piper('de_DE-thorsten-low', 'de', 'de/de_DE/thorsten/low', 'Piper Thorsten (German, male, low)', 63),
+  piper('de_DE-karlsson-low', 'de', 'de/de_DE/karlsson/low', 'Piper Karlsson (German, male, low)', 63),
+  piper('de_DE-pavoque-low', 'de', 'de/de_DE/pavoque/low', 'Piper Pavoque (German, male, low)', 63),
   piper('de_DE-eva_k-x_low', 'de', 'de/de_DE/eva_k/x_low', 'Piper Eva K (German, female, x-low)', 21),
+  piper('de_DE-kerstin-low', 'de', 'de/de_DE/kerstin/low', 'Piper Kerstin (German, female, low)', 63),
+  piper('de_DE-ramona-low', 'de', 'de/de_DE/ramona/low', 'Piper Ramona (German, female, low)', 63),
+  piper('de_DE-thorsten_emotional-medium', 'de', 'de/de_DE/thorsten_emotional/medium', 'Piper Thorsten emotional (German, 8 emotions as speakers)', 77),
 ];
 
 export function findEntry(id: string, catalogue: CatalogueEntry[] = CATALOGUE): CatalogueEntry | undefined {

@@ -135,4 +135,20 @@ describe('Piper voice through onnxruntime (real ONNX model with Piper\'s interfa
     c.tts_lang = 'en';
     expect((await tts.synthesize('Hello.')).sampleRate).toBe(22050);
   });
+
+  it('follows upstream\'s piper_voice name when that voice is installed', async () => {
+    const models = path.join(dir, 'models-upstream');
+    await import('node:fs/promises').then((f) => f.mkdir(models, { recursive: true }));
+    const entry = (id: string): CatalogueEntry => ({ id: `piper-de_DE-${id}`, kind: 'piper', title: id, description: '', license: '', languages: ['de'], memoryMb: 1, files: [{ name: `${id}.onnx`, url: 'http://127.0.0.1:9/x' }, { name: `${id}.onnx.json`, url: 'http://127.0.0.1:9/y' }] });
+    await writeFakePiperVoice(path.join(models, 'thorsten-high.onnx'), { espeakVoice: 'de' });
+    await writeFakePiperVoice(path.join(models, 'kerstin-low.onnx'), { espeakVoice: 'de', sampleRate: 16000 });
+    const manager = new ModelManager({ dir: () => models, catalogue: [entry('thorsten-high'), entry('kerstin-low')] });
+    const c: AppConfig = { ...cfg, tts_lang: 'de', piper_voice: 'kerstin-low' };
+    const tts = createPiperTts(() => c, { models: manager });
+    closers.push(() => tts.close());
+    expect((await tts.health()).voice).toBe('piper-de_DE-kerstin-low');
+    expect((await tts.synthesize('Hallo.')).sampleRate).toBe(16000);
+    c.piper_voice = 'thorsten-high';
+    expect((await tts.synthesize('Hallo.')).sampleRate).toBe(22050);
+  });
 });

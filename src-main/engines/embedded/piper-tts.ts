@@ -71,9 +71,22 @@ export class PiperTts implements Tts {
     return this.getConfig().piper_threads || Math.max(1, cores() - 1);
   }
 
+  /** `piper_local_voice`, else upstream's `piper_voice` name ("thorsten-high") when such a voice is installed. */
+  private async preference(): Promise<string> {
+    const cfg = this.getConfig();
+    if (cfg.piper_local_voice || !this.opts.models || !cfg.piper_voice) return cfg.piper_local_voice;
+    const id = `piper-${cfg.tts_lang === 'de' ? 'de_DE' : cfg.tts_lang}-${cfg.piper_voice}`;
+    try {
+      await this.opts.models.resolve('piper', id);
+      return id;
+    } catch {
+      return '';
+    }
+  }
+
   private async voice(): Promise<Loaded> {
     const cfg = this.getConfig();
-    const resolved = await resolveModel(this.opts, 'piper', cfg.piper_local_voice, { lang: cfg.tts_lang });
+    const resolved = await resolveModel(this.opts, 'piper', await this.preference(), { lang: cfg.tts_lang });
     const st = await stat(resolved.path).catch(() => null);
     if (!st) throw new ModelFileError(resolved.path, 'not found');
     const threads = this.threads();
@@ -185,7 +198,7 @@ export class PiperTts implements Tts {
     const cfg = this.getConfig();
     const base = { backend: 'piper-onnxruntime', threads: this.threads() };
     try {
-      const r = await resolveModel(this.opts, 'piper', cfg.piper_local_voice, { lang: cfg.tts_lang });
+      const r = await resolveModel(this.opts, 'piper', await this.preference(), { lang: cfg.tts_lang });
       const loaded = this.loaded?.path === r.path;
       if (this.lastError && !loaded) return { ok: false, ...base, voice: r.id ?? r.name, loaded: false, error: this.lastError };
       const failure = this.phonemizer.failure;

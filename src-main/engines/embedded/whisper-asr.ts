@@ -97,8 +97,9 @@ export class WhisperAsr implements Asr {
 
   constructor(private readonly getConfig: GetConfig, private readonly source: ModelSource = {}) {}
 
+  /** Default: the free cores. whisper.cpp's threads spin-wait, so one more thread than free cores crawls. */
   threads(): number {
-    return this.getConfig().whisper_threads || cores();
+    return this.getConfig().whisper_threads || Math.max(1, cores() - 1);
   }
 
   /** Load (or switch to) the configured model; the same file stays loaded. */

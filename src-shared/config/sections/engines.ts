@@ -18,7 +18,7 @@ export const engineKeys = {
   // ---- embedded whisper.cpp ASR ----
   /** Whisper ggml model: a catalogue id (`whisper-base.en`), a file name in models_dir, or an absolute path; empty = the best installed one. */
   whisper_model: z.string().default(''),
-  /** Threads for whisper.cpp; 0 = all cores. */
+  /** Threads for whisper.cpp; 0 = the free cores (cores − 1, at least 1: a thread more than free cores spin-waits and crawls). */
   whisper_threads: z.number().int().min(0).max(64).default(0),
   /** Encode only as much of the 30 s window as the utterance needs (audio_ctx); much faster on short turns. */
   whisper_short_audio: z.boolean().default(true),
