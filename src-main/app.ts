@@ -22,6 +22,8 @@ import type { AgentDirectory, GatewayContext } from './gateway/context';
 import { buildServer, type RouteModule } from './gateway/server';
 import { createLogger, type Logger } from './logging/logger';
 import { NoPhoneBridge, type CallControl } from './phone/call-control';
+import { AdbPhoneBridge, generateBearer, sessionEndReason } from './phone';
+import { registerDeviceRoutes } from './gateway/routes/devices';
 import { createAgentInterface } from './agents';
 
 export interface AppOptions {
@@ -59,6 +61,7 @@ export interface AppExtensions {
   broker?: ReplyBroker;
   agents?: AgentDirectory;
   callerMemory?: CallerMemory;
+  onStart: (() => Promise<void> | void)[];
   onStop: (() => Promise<void> | void)[];
 }
 
@@ -88,7 +91,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   for (const e of config.envErrors) logger.warn(e, 'ignored environment override');
   const operatorToken = readOrCreateToken(join(dataDir, 'operator-token'));
 
-  const ext: AppExtensions = { routes: [], observers: [], onStop: [] };
+  const ext: AppExtensions = { routes: [], observers: [], onStart: [], onStop: [] };
   const bus = new EventBus();
   const calls = new CallManager({ bus, config: () => config.get(), callerMemory: new InMemoryCallerMemory(), logger: logger as Logger });
   const models = new ModelManager({ dir: () => modelsDirFor(config.get().models_dir, dataDir), bus });
@@ -98,19 +101,48 @@ export async function createApp(opts: AppOptions): Promise<App> {
   config.onChange((_c, changed) => {
     if (changed.some((k) => ENGINE_KEYS.has(k))) engines.rebuild();
   });
-  const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null } });
+  // the phone bridge (ADB) unless the caller supplies call control (tests, embedding)
+  const bridge = opts.phone
+    ? null
+    : new AdbPhoneBridge({
+        config: () => config.get(),
+        bus,
+        gatewayBearer: () => config.get().bearer_token,
+        ensureGatewayBearer: async () => {
+          const t = config.get().bearer_token;
+          if (t) return t;
+          const fresh = generateBearer();
+          config.update({ bearer_token: fresh });
+          return fresh;
+        },
+        log: (level, msg, data) => logger[level](data ?? {}, msg),
+      });
+  const phones = () => bridge?.listDevices().filter((d) => d.state === 'device').map((d) => d.serial) ?? [];
+  const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null }, phones });
   const latency = new LatencyWindow();
   latency.attach(bus);
 
   let boundPort = cfg.port;
   const consoleDir = opts.consoleDir ?? join(projectRoot, 'out', 'renderer');
   const ctx: GatewayContext = {
-    config, bus, logger: logger as Logger, calls, pipeline, engines, phone: opts.phone ?? new NoPhoneBridge(), latency, dataDir,
+    config, bus, logger: logger as Logger, calls, pipeline, engines, phone: opts.phone ?? bridge ?? new NoPhoneBridge(), latency, dataDir,
     operatorToken: () => operatorToken, startedAt: Date.now(), consoleDir, port: () => boundPort,
     agents: { list: () => ext.agents?.list() ?? [] },
   };
 
   // ---- capabilities: each is constructed here and plugs its routes, observers and hooks into `ext` ----
+
+  if (bridge) {
+    ext.routes.push((app) => registerDeviceRoutes(app, bridge));
+    // the phone never tells the gateway that a call ended: the bridge sees it in the phone's call state
+    bridge.on('callEnded', (e) => {
+      for (const s of calls.active()) {
+        if (s.source === 'phone' && (s.device === null || s.device === e.serial)) calls.end(s.id, sessionEndReason(e.reason));
+      }
+    });
+    ext.onStart.push(() => void bridge.start());
+    ext.onStop.push(() => bridge.stop());
+  }
 
   const agentInterface = createAgentInterface(ctx); // issue 3: agent WebSocket, takeover broker, operator modes
   ext.broker = agentInterface.broker;
@@ -142,6 +174,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       app.url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}`;
       calls.startSweeper();
       void engines.warmup();
+      for (const f of ext.onStart) await f();
       logger.info({ url: app.url, dataDir }, 'gateway listening');
       return app.url;
     },

@@ -58,8 +58,8 @@ export interface PipelineOptions {
   bus: EventBus;
   logger?: Logger;
   broker?: () => ReplyBroker;
-  /** how many phones are connected; a new phone call ends older open phone calls only when ≤ 1 */
-  phoneCount?: () => number;
+  /** serials of the connected phones; a new phone call ends older open phone calls only when ≤ 1 */
+  phones?: () => string[];
 }
 
 const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
@@ -132,7 +132,7 @@ export class TurnPipeline {
 
     let s = calls.ensure(sid, source);
     if (reset) {
-      if (source === 'phone' && (this.o.phoneCount?.() ?? 1) <= 1) {
+      if (source === 'phone' && (this.o.phones?.().length ?? 1) <= 1) {
         for (const other of calls.active()) if (other !== s && other.source === 'phone') calls.end(other.id, 'new_call');
       }
       calls.reset(s);
@@ -149,6 +149,10 @@ export class TurnPipeline {
     else if (input.callDirection && s.direction === 'unknown') {
       const dir = safeText(input.callDirection).toLowerCase();
       if (dir === 'incoming' || dir === 'outgoing') s.direction = dir;
+    }
+    if (source === 'phone' && !s.device) {
+      const phones = this.o.phones?.() ?? [];
+      if (phones.length === 1) s.device = phones[0];
     }
     calls.announce(s);
 

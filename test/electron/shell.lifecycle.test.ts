@@ -9,6 +9,7 @@ import { IPC_CHANNELS } from '../../src-shared/protocol/preload';
 import { createInstantEngines } from '../helpers/instant-engines';
 import { PhoneSim } from '../helpers/phone-sim';
 import { FakeAdapter } from './fake-adapter';
+import { NoPhoneBridge } from '../../src-main/phone/call-control';
 
 const dirs: string[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -23,7 +24,7 @@ function setup(config: Record<string, unknown> = {}) {
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ bearer_token: 'shell-bearer', port: 0, ...config }));
   const adapter = new FakeAdapter();
   const engines = createInstantEngines();
-  const opts = { dataDir, preloadPath: '/app/out/preload/index.cjs', iconPath: '/i.png', trayIconPath: '/t.png', logToConsole: false, env: {}, engines: engines.providers, consoleDir: join(dataDir, 'none') };
+  const opts = { dataDir, preloadPath: '/app/out/preload/index.cjs', iconPath: '/i.png', trayIconPath: '/t.png', logToConsole: false, env: {}, engines: engines.providers, consoleDir: join(dataDir, 'none'), phone: new NoPhoneBridge() };
   return { dataDir, adapter, opts };
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../src-main/app';
+import { NoPhoneBridge } from '../../src-main/phone/call-control';
 import { parseWav } from '../../src-shared/audio/wav';
 import { startFakeEngines, type FakeEngines } from '../helpers/fake-engines';
 import { PhoneSim, utterance } from '../helpers/phone-sim';
@@ -15,7 +16,7 @@ let dataDir: string;
 async function start(config: Record<string, unknown>) {
   dataDir = mkdtempSync(join(tmpdir(), 'cf-oa-'));
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ bearer_token: 'b-123456', port: 0, llm_model: 'qwen-test', stt_model: 'whisper-test', ...fake.config, ...config }));
-  app = await createApp({ dataDir, logToConsole: false, env: {}, consoleDir: join(dataDir, 'none') });
+  app = await createApp({ dataDir, logToConsole: false, env: {}, consoleDir: join(dataDir, 'none'), phone: new NoPhoneBridge() });
   return app.start();
 }
 

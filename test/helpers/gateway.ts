@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createApp, type App, type AppOptions } from '../../src-main/app';
+import { NoPhoneBridge } from '../../src-main/phone/call-control';
 import type { EventEnvelope } from '../../src-shared/protocol/events';
 import { createInstantEngines, type InstantEngines } from './instant-engines';
 
@@ -22,7 +23,7 @@ export async function startGateway(opts: { config?: Record<string, unknown>; app
   const config = { bearer_token: 'test-bearer-0123456789', port: 0, ...opts.config };
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify(config));
   const engines = opts.engines ?? createInstantEngines();
-  const app = await createApp({ dataDir, logToConsole: false, engines: engines.providers, consoleDir: join(dataDir, 'no-console'), env: {}, ...opts.app });
+  const app = await createApp({ dataDir, logToConsole: false, engines: engines.providers, consoleDir: join(dataDir, 'no-console'), env: {}, phone: new NoPhoneBridge(), ...opts.app });
   const url = await app.start();
   return {
     app, url, dataDir, bearer: String(config.bearer_token), operatorToken: app.ctx.operatorToken(), engines,
