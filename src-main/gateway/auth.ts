@@ -11,6 +11,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../src-shared/config/schema';
+import { redactUrl } from '../logging/logger';
 
 export const PHONE_ROUTES = new Set(['/health', '/api/asr', '/api/turn', '/api/turn/stream', '/api/session/new', '/api/session/reset', '/api/session/end']);
 
@@ -95,7 +96,7 @@ export function accessHook(o: AccessOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const d = decideAccess(req, o);
     if (!d.ok) {
-      req.log.warn({ url: req.url, status: d.status, reason: d.detail }, 'request refused');
+      req.log.warn({ url: redactUrl(req.url), status: d.status, reason: d.detail }, 'request refused');
       return reply.code(d.status).send({ detail: d.detail });
     }
   };

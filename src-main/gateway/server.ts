@@ -72,8 +72,10 @@ export async function buildServer(ctx: GatewayContext, extra: RouteModule[] = []
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.addHook('onRequest', accessHook({ config: () => ctx.config.get(), operatorToken: ctx.operatorToken, port: ctx.port }));
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // after the websocket plugin's own onRequest hook: it marks upgrade requests so that a refused upgrade's
+  // socket is destroyed once the 401/403 is sent (otherwise it stays open and server.close() never returns)
+  app.addHook('onRequest', accessHook({ config: () => ctx.config.get(), operatorToken: ctx.operatorToken, port: ctx.port }));
 
   registerPhoneRoutes(app, ctx);
   registerStatusRoutes(app, ctx);

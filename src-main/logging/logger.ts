@@ -56,6 +56,22 @@ const SECRET_PATHS = [
 ];
 const NUMBER_PATHS = ['number', '*.number', 'caller_number', '*.caller_number'];
 
+/**
+ * Phone numbers inside free text (error messages, engine responses, stack traces): international
+ * "+49 170 1234567" or national "0170-1234567", 7+ digits, not part of a longer word, id or decimal.
+ * JSON numbers never start with "+" or "0<digit>", so timestamps and sizes are left alone.
+ */
+const NUMBER_IN_TEXT = /(?<![\w.+])(?:\+\d|0\d)(?:[ \-()]?\d){5,}(?!\w)/g;
+
+export function scrubNumbers(line: string): string {
+  return line.replace(NUMBER_IN_TEXT, (m) => maskNumber(m));
+}
+
+/** A log destination that masks phone numbers in every line before writing it. */
+function scrubbing(target: { write(s: string): unknown }): { write(s: string): void } {
+  return { write: (s: string) => void target.write(scrubNumbers(s)) };
+}
+
 export function redactUrl(url: string): string {
   return url.replace(/([?&](?:token|access_token)=)[^&]*/gi, '$1[redacted]');
 }
@@ -70,12 +86,12 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): { logger: Logger; close: () => void } {
   const streams: pino.StreamEntry[] = [];
-  if (opts.console !== false) streams.push({ stream: process.stdout });
+  if (opts.console !== false) streams.push({ stream: scrubbing(process.stdout) });
   let file: RotatingFile | undefined;
   if (opts.logDir) {
     mkdirSync(opts.logDir, { recursive: true });
     file = new RotatingFile(join(opts.logDir, 'app.log'));
-    streams.push({ stream: file });
+    streams.push({ stream: scrubbing(file) });
   }
   const logger = pino(
     {
