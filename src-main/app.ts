@@ -24,6 +24,8 @@ import { createLogger, type Logger } from './logging/logger';
 import { NoPhoneBridge, type CallControl } from './phone/call-control';
 import { AdbPhoneBridge, generateBearer, sessionEndReason } from './phone';
 import { registerDeviceRoutes } from './gateway/routes/devices';
+import { MockCallManager } from './mock-call';
+import { registerMockCallRoutes } from './gateway/routes/mock-call';
 import { createAgentInterface } from './agents';
 
 export interface AppOptions {
@@ -150,6 +152,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
   ext.routes.push(...agentInterface.routes);
   ext.onStop.push(() => agentInterface.stop());
 
+  // mock calls: real sessions whose audio is this computer's microphone and speakers
+  const mockCalls = new MockCallManager({
+    runTurn: (input) => pipeline.run(input, 'mock'),
+    bus,
+    getConfig: () => config.get(),
+    endSession: (sid, reason) => void calls.end(sid, reason),
+    onPlayback: (r) => {
+      const s = r.session_id ? calls.get(r.session_id) : undefined;
+      // barge-in: keep what the caller actually heard with the call
+      if (s && r.interrupted) calls.notify('callEvent', s.summaryView(), 'mock.playback', { turn: r.turn, heard_text: r.heard_text, played_ms: r.played_ms, total_ms: r.total_ms, barge_in: r.barge_in });
+    },
+    recordingsDir: join(dataDir, 'mock-calls'),
+    speaker: process.versions.electron ? { execPath: process.execPath } : undefined,
+  });
+  ext.routes.push((app) => registerMockCallRoutes(app, mockCalls));
+  ext.onStop.push(() => mockCalls.shutdown());
+
   // ---- end of capabilities ----
 
   if (ext.callerMemory) calls.useCallerMemory(ext.callerMemory);
@@ -180,8 +199,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async stop() {
       calls.stopSweeper();
-      calls.endAll('shutdown');
       for (const f of ext.onStop) await f();
+      calls.endAll('shutdown');
       await server.close();
       await engines.close();
       closeLog();
