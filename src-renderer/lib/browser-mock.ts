@@ -1,0 +1,126 @@
+/**
+ * A mock call from the browser: the microphone (getUserMedia) is cut into utterances by the
+ * endpointer and posted to the gateway's `/api/turn` exactly like the phone does (multipart with the
+ * WAV, session id, greeting as a forced reply); each reply is played in the page. Half-duplex like the
+ * phone: the microphone is ignored while the reply plays.
+ */
+import { encodeWav } from '../../src-shared/audio/wav';
+import { floatToPcm, resample } from '../../src-shared/audio/resample';
+import { Endpointer } from './endpointer';
+
+export type MockPhase = 'idle' | 'starting' | 'listening' | 'sending' | 'playing' | 'stopped' | 'error';
+
+export interface TurnAnswer {
+  session_id?: string;
+  reply?: string;
+  transcript?: string;
+  audio_wav_base64?: string;
+  audio_base64?: string;
+  hangup?: boolean;
+  rejected?: boolean;
+  no_speech?: boolean;
+}
+
+export interface BrowserMockOptions {
+  /** POST /api/turn with this form; resolves the JSON */
+  postTurn: (form: FormData) => Promise<TurnAnswer>;
+  /** POST /api/session/end */
+  endSession: (sid: string) => Promise<unknown>;
+  greeting: string;
+  onPhase: (p: MockPhase, detail?: string) => void;
+  onLevel?: (rms: number) => void;
+  onTurn?: (t: { transcript: string; reply: string }) => void;
+}
+
+export function wavForm(fields: Record<string, string>, wav: Uint8Array): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('audio', new Blob([wav as BlobPart], { type: 'audio/wav' }), 'turn.wav');
+  return form;
+}
+
+export class BrowserMockCall {
+  sessionId = '';
+  private stream: MediaStream | null = null;
+  private ctx: AudioContext | null = null;
+  private node: ScriptProcessorNode | null = null;
+  private endpointer: Endpointer | null = null;
+  private busy = false;
+  private stopped = false;
+  private player: HTMLAudioElement | null = null;
+
+  constructor(private readonly o: BrowserMockOptions) {}
+
+  async start(): Promise<void> {
+    this.o.onPhase('starting');
+    if (!navigator.mediaDevices?.getUserMedia) throw new Error('This browser cannot use the microphone here (it needs a secure page such as http://127.0.0.1).');
+    this.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 } });
+    const ctx = new AudioContext();
+    this.ctx = ctx;
+    this.endpointer = new Endpointer({ sampleRate: ctx.sampleRate });
+    // greeting first, like the phone: a forced reply on a fresh session
+    this.busy = true;
+    await this.turn({ reset_session: 'true', transcript_hint: this.o.greeting, forced_reply: this.o.greeting, call_direction: 'incoming' }, encodeWav({ sampleRate: 16000, samples: new Int16Array(4800) }));
+    if (this.stopped) return;
+    const src = ctx.createMediaStreamSource(this.stream);
+    const node = ctx.createScriptProcessor(2048, 1, 1);
+    node.onaudioprocess = (ev) => this.onAudio(ev.inputBuffer.getChannelData(0));
+    src.connect(node);
+    node.connect(ctx.destination);
+    this.node = node;
+    this.busy = false;
+    this.o.onPhase('listening');
+  }
+
+  private onAudio(data: Float32Array): void {
+    if (this.stopped || this.busy || !this.endpointer) return;
+    const utt = this.endpointer.push(new Float32Array(data));
+    this.o.onLevel?.(this.endpointer.level);
+    if (!utt || !this.ctx) return;
+    const pcm = resample(floatToPcm(utt, this.ctx.sampleRate), 16000);
+    this.busy = true;
+    void this.turn({ reset_session: 'false', ...(this.sessionId ? { session_id: this.sessionId } : {}), call_direction: 'incoming' }, encodeWav(pcm)).finally(() => {
+      this.busy = false;
+      this.endpointer?.reset();
+      if (!this.stopped) this.o.onPhase('listening');
+    });
+  }
+
+  private async turn(fields: Record<string, string>, wav: Uint8Array): Promise<void> {
+    this.o.onPhase('sending');
+    let r: TurnAnswer;
+    try {
+      r = await this.o.postTurn(wavForm(fields, wav));
+    } catch (e) {
+      this.o.onPhase('error', (e as Error).message);
+      return;
+    }
+    if (r.session_id) this.sessionId = r.session_id;
+    if (r.reply && !r.no_speech) this.o.onTurn?.({ transcript: r.transcript ?? '', reply: r.reply });
+    const b64 = r.audio_wav_base64 || r.audio_base64;
+    if (b64 && !r.no_speech && !this.stopped) await this.play(b64);
+    if (r.hangup || r.rejected) await this.stop();
+  }
+
+  private play(b64: string): Promise<void> {
+    this.o.onPhase('playing');
+    return new Promise((resolve) => {
+      const a = new Audio(`data:audio/wav;base64,${b64}`);
+      this.player = a;
+      a.onended = () => resolve();
+      a.onerror = () => resolve();
+      a.play().catch(() => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.player?.pause();
+    this.node?.disconnect();
+    this.stream?.getTracks().forEach((t) => t.stop());
+    await this.ctx?.close().catch(() => undefined);
+    if (this.sessionId) await this.o.endSession(this.sessionId).catch(() => undefined);
+    this.o.onPhase('stopped');
+  }
+}

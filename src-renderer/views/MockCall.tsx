@@ -1,0 +1,205 @@
+/**
+ * Mock calls without a phone: on the gateway computer's microphone and speakers (the gateway runs the
+ * audio), or in this browser tab (getUserMedia, talking to /api/turn like the phone).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useServices, useSignals } from '../app/context';
+import { useAction, useLoad } from '../app/hooks';
+import { href } from '../app/router';
+import { Button, Field, Meter, Notice, NotAvailable, PageHeader, Spinner } from '../components/ui';
+import { BrowserMockCall, type MockPhase, type TurnAnswer } from '../lib/browser-mock';
+
+function GatewayMock() {
+  const { api } = useServices();
+  const version = useSignals((s) => s.versions.mock);
+  const level = useSignals((s) => s.mockLevel);
+  const [load, reload] = useLoad(() => api.mockCalls(), [version]);
+  const [devices] = useLoad(() => api.mockDevices(), []);
+  const [input, setInput] = useState('');
+  const [output, setOutput] = useState('');
+  const [bargeIn, setBargeIn] = useState(false);
+  const act = useAction();
+  if (load.state === 'missing') return <NotAvailable what="Mock calls on this computer" />;
+  const active = load.data?.active ?? [];
+  const ins = Array.isArray(devices.data?.inputs) ? devices.data.inputs : [];
+  const outs = Array.isArray(devices.data?.outputs) ? devices.data.outputs : [];
+  return (
+    <section className="card form" aria-labelledby="gw-mock-title">
+      <h2 id="gw-mock-title" className="panel-title">
+        On the gateway computer
+      </h2>
+      <p className="muted">The gateway records its microphone and plays replies on its speakers — a real call in every other way: transcript, takeover, history.</p>
+      {load.state === 'loading' && !load.data ? <Spinner /> : null}
+      {active.length ? (
+        <>
+          <Notice tone="ok" title="Mock call running">
+            {active.map((m) => (
+              <span key={m.id}>
+                <a href={href('calls', m.session_id)}>Open the call</a> · {m.state}
+              </span>
+            ))}
+          </Notice>
+          <Meter value={level} max={0.3} label="Microphone level" />
+          <div className="row-end">
+            <Button variant="danger" icon="stop" busy={act.busy} onClick={() => void act.run(async () => { await api.stopMockCall(); reload(); })}>
+              Stop mock call
+            </Button>
+          </div>
+        </>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act.run(async () => {
+              await api.startMockCall({ source: 'microphone', sink: 'speaker', ...(input ? { input_device: input } : {}), ...(output ? { output_device: output } : {}), barge_in: bargeIn });
+              reload();
+            });
+          }}
+        >
+          <div className="grid-2">
+            <Field label="Microphone">
+              {({ id }) => (
+                <select id={id} value={input} onChange={(e) => setInput(e.target.value)}>
+                  <option value="">System default</option>
+                  {ins.map((d) => (
+                    <option key={d.id} value={d.id}>
+                      {d.name ?? d.id}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Speakers">
+              {({ id }) => (
+                <select id={id} value={output} onChange={(e) => setOutput(e.target.value)}>
+                  <option value="">System default</option>
+                  {outs.map((d) => (
+                    <option key={d.id} value={d.id}>
+                      {d.name ?? d.id}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </div>
+          <label className="check-label">
+            <input type="checkbox" checked={bargeIn} onChange={(e) => setBargeIn(e.target.checked)} /> Let me interrupt the assistant (barge-in)
+          </label>
+          <div className="row-end">
+            <Button variant="primary" icon="mic" type="submit" busy={act.busy}>
+              Start mock call
+            </Button>
+          </div>
+        </form>
+      )}
+      {act.error ? (
+        <Notice tone="bad" title="The mock call did not start">
+          {act.error}
+        </Notice>
+      ) : null}
+    </section>
+  );
+}
+
+const PHASE_TEXT: Record<MockPhase, string> = {
+  idle: 'Not started',
+  starting: 'Starting… allow the microphone when the browser asks.',
+  listening: 'Listening — speak now.',
+  sending: 'Thinking…',
+  playing: 'The assistant is speaking…',
+  stopped: 'Call ended.',
+  error: 'Something went wrong.',
+};
+
+function BrowserMock() {
+  const { api } = useServices();
+  const [phase, setPhase] = useState<MockPhase>('idle');
+  const [detail, setDetail] = useState('');
+  const [level, setLevel] = useState(0);
+  const [turns, setTurns] = useState<{ transcript: string; reply: string }[]>([]);
+  const call = useRef<BrowserMockCall | null>(null);
+  useEffect(() => () => void call.current?.stop(), []);
+  const running = phase !== 'idle' && phase !== 'stopped' && phase !== 'error';
+  const start = async () => {
+    setTurns([]);
+    setDetail('');
+    let greeting = 'Hello, this is the assistant. How can I help?';
+    try {
+      greeting = (await api.callConfig()).greeting_incoming || greeting;
+    } catch {
+      // default greeting
+    }
+    const c = new BrowserMockCall({
+      postTurn: (form) => api.http.request<TurnAnswer>('POST', '/api/turn', form),
+      endSession: (sid) => api.http.post('/api/session/end', { session_id: sid }),
+      greeting,
+      onPhase: (p, d) => {
+        setPhase(p);
+        if (d) setDetail(d);
+      },
+      onLevel: setLevel,
+      onTurn: (t) => setTurns((prev) => [...prev.slice(-19), t]),
+    });
+    call.current = c;
+    try {
+      await c.start();
+    } catch (e) {
+      setPhase('error');
+      setDetail((e as Error).message);
+      await c.stop();
+      setPhase('error');
+    }
+  };
+  return (
+    <section className="card form" aria-labelledby="br-mock-title">
+      <h2 id="br-mock-title" className="panel-title">
+        In this browser
+      </h2>
+      <p className="muted">Uses this device’s microphone and speakers — handy when the gateway runs on another machine or headless.</p>
+      <p role="status" className={phase === 'error' ? 'field-error' : ''}>
+        {PHASE_TEXT[phase]}
+        {detail ? ` ${detail}` : ''}
+      </p>
+      {running ? <Meter value={level} max={0.2} label="Microphone level" /> : null}
+      <div className="row-end">
+        {running ? (
+          <Button variant="danger" icon="stop" onClick={() => void call.current?.stop()}>
+            Hang up
+          </Button>
+        ) : (
+          <Button variant="primary" icon="mic" onClick={() => void start()}>
+            Start browser mock call
+          </Button>
+        )}
+      </div>
+      {turns.length ? (
+        <ol className="mini-transcript" aria-label="This mock call">
+          {turns.map((t, i) => (
+            <li key={i}>
+              {t.transcript ? (
+                <div>
+                  <strong>You:</strong> {t.transcript}
+                </div>
+              ) : null}
+              <div>
+                <strong>Assistant:</strong> {t.reply}
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+    </section>
+  );
+}
+
+export function MockCallView() {
+  return (
+    <section className="page" aria-labelledby="mock-title">
+      <PageHeader id="mock-title" title="Mock call" subtitle="Talk to the assistant without a phone — to tune prompts and voices, or to practise takeovers." />
+      <div className="grid-2">
+        <GatewayMock />
+        <BrowserMock />
+      </div>
+    </section>
+  );
+}
