@@ -17,6 +17,7 @@ import { acquireLock } from './lock';
 import { buildCallQuery, encodeCursor, kindBit, kindsOfMask, parseCallQuery, producerKind, type SearchBounds } from './query';
 import { RecordingFiles, isSha256, sha256Hex } from './recording-files';
 import { makeSnippet, snippetTerms } from './snippet';
+import { WalSyncer } from './wal-sync';
 import type {
   CallDetail,
   CallListItem,
@@ -39,7 +40,7 @@ export interface CallStoreOptions {
   settings?: () => StoreSettings;
   /** how often retention runs while open (ms); 0 = only at open and on demand. Default 1 h. */
   retentionIntervalMs?: number;
-  /** 'full' (default) fsyncs every commit; 'normal' survives process crashes but not power cuts */
+  /** see Durability; default 'async' (fsync of each commit off the event loop) */
   durability?: Durability;
   /**
    * A text search ranks at most this many matching turns, the newest (bounds the time a search
@@ -184,6 +185,7 @@ export class CallStore implements CallObserver, CallerMemory {
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, CallRow>>();
   private readonly st: ReturnType<CallStore['prepare']>;
   private paused: boolean;
+  private readonly walSync: WalSyncer | null;
   private timer: NodeJS.Timeout | null = null;
   private indexTimer: NodeJS.Timeout | null = null;
   private pendingIndex = 0;
@@ -209,14 +211,21 @@ export class CallStore implements CallObserver, CallerMemory {
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.searchCap = Math.max(1, Math.trunc(opts.searchCap ?? 5000));
     this.onError = opts.onError ?? ((err, context) => console.error(`[store] ${context}:`, err));
-    const { db, migrated } = openDatabase(this.file, opts.durability ?? 'full');
+    const durability = opts.durability ?? 'async';
+    const { db, migrated } = openDatabase(this.file, durability);
     this.db = db;
     this.migrated = migrated;
     this.files = new RecordingFiles(this.recordingsDir);
-    this.st = this.prepare();
-    this.paused = this.st.metaGet.get('recording_paused')?.value === '1';
-    this.closeInterruptedCalls();
-    this.flushSearchIndex(); // turns a crash left unindexed
+    try {
+      this.st = this.prepare();
+      this.paused = this.st.metaGet.get('recording_paused')?.value === '1';
+      this.closeInterruptedCalls();
+      this.flushSearchIndex(); // turns a crash left unindexed
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.walSync = durability === 'async' ? new WalSyncer(`${this.file}-wal`, (e) => this.onError(e, 'fsync of the WAL')) : null;
     this.runRetention('retention at open');
     void this.sweepOrphanRecordings().catch((e) => this.onError(e, 'orphan sweep'));
     const every = opts.retentionIntervalMs ?? 3_600_000;
@@ -239,9 +248,12 @@ export class CallStore implements CallObserver, CallerMemory {
          VALUES (@id, @session_id, @device, @direction, @number, @started_at, @started_at, @state, @holder, @authenticated)`,
       ),
       updateCall: db.prepare(
-        `UPDATE calls SET device = coalesce(@device, device), direction = @direction,
+        `UPDATE calls SET device = coalesce(@device, device),
+           direction = CASE WHEN @direction = 'unknown' THEN direction ELSE @direction END,
            number = CASE WHEN @number = '' THEN number ELSE @number END,
-           state = CASE WHEN ended_at IS NULL THEN @state ELSE state END, holder = @holder, authenticated = @authenticated
+           state = CASE WHEN ended_at IS NULL THEN @state ELSE state END,
+           holder = CASE WHEN ended_at IS NULL THEN @holder ELSE holder END,
+           authenticated = max(authenticated, @authenticated)
          WHERE pk = @pk`,
       ),
       endCall: db.prepare(
@@ -363,7 +375,10 @@ export class CallStore implements CallObserver, CallerMemory {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Close every call a crash left open, with end reason `interrupted`. Returns how many. */
+  /**
+   * Close every call a crash left open, with end reason `interrupted`. Returns how many. Runs at
+   * open; calling it later would also close the calls in progress.
+   */
   closeInterruptedCalls(): number {
     const n = this.st.closeOpen.run().changes;
     this.openCalls.clear();
@@ -383,8 +398,9 @@ export class CallStore implements CallObserver, CallerMemory {
     }
     if (this.indexTimer) clearTimeout(this.indexTimer);
     this.indexTimer = null;
+    this.walSync?.close();
     try {
-      this.db.close();
+      this.db.close(); // checkpoints (synced) and removes the WAL
     } finally {
       this.releaseLock();
     }
@@ -392,6 +408,21 @@ export class CallStore implements CallObserver, CallerMemory {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /** fsyncs done in the background so far (durability 'async'; 0 otherwise). */
+  get backgroundSyncs(): number {
+    return this.walSync?.syncs ?? 0;
+  }
+
+  /** Resolves once every commit so far is on disk (durability 'async'; immediate otherwise). */
+  whenDurable(): Promise<void> {
+    return this.walSync?.flushed() ?? Promise.resolve();
+  }
+
+  /** After a write transaction: start its background fsync (durability 'async'). */
+  private committed(): void {
+    this.walSync?.kick();
   }
 
   // ---------------------------------------------------------------- observer
@@ -457,6 +488,7 @@ export class CallStore implements CallObserver, CallerMemory {
     } catch (e) {
       this.onError(e, context);
     }
+    this.committed();
   }
 
   private openPk(sessionId: string): number | null {
@@ -792,6 +824,7 @@ export class CallStore implements CallObserver, CallerMemory {
       this.st.deleteCall.run(call.pk);
       for (const sha of shas) if (this.dropIfUnreferenced(sha)) orphans.push(sha);
     })();
+    this.committed();
     for (const sha of orphans) this.files.remove(sha);
     return 'deleted';
   }
@@ -834,11 +867,14 @@ export class CallStore implements CallObserver, CallerMemory {
     if (numberKey(key) !== key) throw new Error(`invalid caller number key ${JSON.stringify(String(key)).slice(0, 40)}`);
     const clean = history.filter(isChatMessage).map((m) => ({ role: m.role, content: m.content }));
     this.st.memSave.run({ number: key, history: JSON.stringify(clean), summary: String(summary ?? ''), at: this.now(), count: clean.length });
+    this.committed();
   }
 
   delete(key: string): boolean {
     if (numberKey(key) !== key) return false;
-    return this.st.memDelete.run(key).changes > 0;
+    const deleted = this.st.memDelete.run(key).changes > 0;
+    this.committed();
+    return deleted;
   }
 
   list(): CallerListItem[] {
@@ -881,6 +917,7 @@ export class CallStore implements CallObserver, CallerMemory {
         this.st.recDelete.run(sha);
       }
     })();
+    this.committed();
     let deleted = 0;
     let freed = 0;
     for (const [sha, bytes] of victims) {
@@ -913,6 +950,7 @@ export class CallStore implements CallObserver, CallerMemory {
       this.db.prepare('DELETE FROM recordings').run();
     })();
     this.paused = true;
+    this.committed();
     const deleted = this.files.removeAll();
     return { deleted_files: deleted, freed_bytes: totals.bytes ?? 0 };
   }
@@ -921,6 +959,7 @@ export class CallStore implements CallObserver, CallerMemory {
   resumeRecording(): void {
     this.st.metaDelete.run('recording_paused');
     this.paused = false;
+    this.committed();
   }
 
   /** Delete recording files no row references (crash leftovers). Returns how many. */
@@ -991,13 +1030,14 @@ export class CallStore implements CallObserver, CallerMemory {
       return 'imported';
     })();
     this.scheduleIndexing();
+    this.committed();
     return result;
   }
 
   /** Insert one upstream caller file; an existing entry is replaced only by a newer one. */
   importCaller(c: ImportedCaller): 'imported' | 'updated' | 'exists' {
     if (numberKey(c.number) !== c.number) throw new Error('invalid caller number');
-    return this.db.transaction((): 'imported' | 'updated' | 'exists' => {
+    const result = this.db.transaction((): 'imported' | 'updated' | 'exists' => {
       const prev = this.st.memGet.get(c.number);
       if (prev && prev.last_call_at >= c.last_call_at) return 'exists';
       const history = c.history.filter(isChatMessage).map((m) => ({ role: m.role, content: m.content }));
@@ -1011,5 +1051,7 @@ export class CallStore implements CallObserver, CallerMemory {
       });
       return prev ? 'updated' : 'imported';
     })();
+    this.committed();
+    return result;
   }
 }

@@ -1,9 +1,15 @@
 /** Opening history.sqlite safely: refuse foreign or newer files before anything is written to them. */
 import Database from 'better-sqlite3';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { migrate, SCHEMA_VERSION, schemaVersion, StoreVersionError } from './migrations';
 
-export type Durability = 'full' | 'normal';
+/**
+ * - `full`: every commit is fsynced before it returns (blocks the event loop for one fsync per turn).
+ * - `async`: commits return at once and the WAL is fsynced right after on the thread pool
+ *   (see wal-sync.ts); a power cut loses at most the last fsync interval.
+ * - `normal`: no extra fsync; a process crash loses nothing, a power cut may lose recent turns.
+ */
+export type Durability = 'full' | 'async' | 'normal';
 
 export class StoreOpenError extends Error {
   constructor(message: string) {
@@ -53,10 +59,17 @@ export function openDatabase(file: string, durability: Durability): OpenedDataba
     const version = schemaVersion(db);
     if (version > SCHEMA_VERSION) throw new StoreVersionError(file, version, SCHEMA_VERSION);
     db.pragma('journal_mode = WAL');
-    // FULL: each commit is fsynced, so a power cut loses at most the turn in flight
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
+    // a large transaction (import, kill switch) must not leave a huge WAL file behind
+    db.pragma('journal_size_limit = 16777216');
+    try {
+      // transcripts are private: owner only (SQLite gives the -wal/-shm files the same mode)
+      chmodSync(file, 0o600);
+    } catch {
+      // not supported (Windows) or not ours to change
+    }
     const migrated = migrate(db);
     return { db, migrated };
   } catch (e) {

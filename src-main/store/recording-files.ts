@@ -32,13 +32,13 @@ export class RecordingFiles {
   write(sha: string, bytes: Uint8Array): void {
     const sub = join(this.dir, sha.slice(0, 2));
     if (!this.madeDirs.has(sub)) {
-      mkdirSync(sub, { recursive: true });
+      mkdirSync(sub, { recursive: true, mode: 0o700 }); // recordings are private: owner only
       this.madeDirs.add(sub);
     }
     const target = this.pathOf(sha);
     const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      writeFileSync(tmp, bytes, { flag: 'wx' });
+      writeFileSync(tmp, bytes, { flag: 'wx', mode: 0o600 });
       renameSync(tmp, target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.madeDirs.delete(sub); // dir removed under us (purge)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,7 @@ describe('history routes', () => {
     expect(await f('outcome=active')).toEqual(['call-live']);
     expect(await f('outcome=hangup')).toEqual(['call-a']);
     expect(await f('number=%2B4940')).toEqual(['call-b']);
+    expect(await f('number=%2B49%20(40)%20333')).toEqual(['call-b']);
     expect(await f('from=2023-11-15T00:00:00Z&to=1700150000')).toEqual(['call-b']);
     expect(await f('q=hello&limit=1&offset=1')).toHaveLength(1);
 
@@ -159,9 +160,13 @@ describe('history routes', () => {
     }
   });
 
-  it('reports a recording whose file vanished', async () => {
+  it('reports a recording whose file vanished or was cut short', async () => {
     const f = store.recordingFile('call-a', 1, 'caller');
     if (!f.ok) throw new Error('expected a recording');
+    truncateSync(f.path, 10);
+    const cut = await get('/api/calls/call-a/audio/1/caller');
+    expect(cut.status).toBe(404);
+    expect(cut.body.detail).toMatch(new RegExp(`file of turn 1 is damaged \\(10 bytes instead of ${callerA.length}\\)`));
     unlinkSync(f.path);
     const r = await get('/api/calls/call-a/audio/1/caller');
     expect(r.status).toBe(404);

@@ -226,3 +226,35 @@ describe('store caller memory', () => {
     b.close();
   });
 });
+
+describe('store durability', () => {
+  it("'async' fsyncs the WAL after commits off the event loop, coalescing bursts", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const s = openStore(t.dir, { durability: 'async' });
+    cleanups.push(() => s.close());
+    const c = call('dur');
+    s.callStarted(c);
+    await s.whenDurable();
+    const afterStart = s.backgroundSyncs;
+    expect(afterStart).toBeGreaterThanOrEqual(1);
+    // a burst of commits in one tick: one fsync is in flight, one more covers the rest
+    for (let i = 0; i < 50; i++) s.turnCompleted(c, turn('dur', i));
+    await s.whenDurable();
+    expect(s.backgroundSyncs - afterStart).toBeGreaterThanOrEqual(1);
+    expect(s.backgroundSyncs - afterStart).toBeLessThanOrEqual(2);
+    expect(s.getCall('dur')!.turns).toHaveLength(50);
+  });
+
+  it("'full' commits synchronously and has nothing left to sync", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const s = openStore(t.dir, { durability: 'full' });
+    cleanups.push(() => s.close());
+    const c = call('full');
+    s.callStarted(c);
+    s.turnCompleted(c, turn('full', 0));
+    await s.whenDurable();
+    expect(s.backgroundSyncs).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallStore } from '../../src-main/store';
@@ -46,6 +46,10 @@ describe('store recordings', () => {
     expect(t.recordings).toEqual({ caller: { sha256: sha(caller), bytes: caller.length }, reply: { sha256: sha(reply), bytes: reply.length } });
     const path = join(dir, 'recordings', sha(caller).slice(0, 2), `${sha(caller)}.wav`);
     expect(readFileSync(path)).toEqual(Buffer.from(caller));
+    // private to the user, like the database
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'recordings')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'history.sqlite')).mode & 0o777).toBe(0o600);
     const f = s.recordingFile('r1', 0, 'reply');
     expect(f.ok && readFileSync(f.path)).toEqual(Buffer.from(reply));
   });

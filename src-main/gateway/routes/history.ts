@@ -10,7 +10,7 @@ import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { numberKey } from '../../../src-shared/text/phone-number';
+import { normalizeNumber, numberKey } from '../../../src-shared/text/phone-number';
 import type { EndReason } from '../../calls/types';
 import type { CallStore } from '../../store/call-store';
 import { callAsText } from '../../store/export';
@@ -55,7 +55,8 @@ const filterShape = {
     .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
     .pipe(z.array(z.enum(PRODUCER_KINDS)).min(1, 'name at least one of ' + PRODUCER_KINDS.join(', ')))
     .optional(),
-  number: z.string().regex(/^[0-9+*#]{1,32}$/, 'use digits, +, * and # only').optional(),
+  // spaces, dashes and brackets are ignored as in stored numbers
+  number: z.string().transform(normalizeNumber).pipe(z.string().regex(/^[0-9+*#]{1,32}$/, 'use digits, +, * and # only')).optional(),
 };
 const listQuery = z.object({
   ...filterShape,
@@ -169,10 +170,15 @@ export function registerHistoryRoutes(app: FastifyInstance, store: CallStore): v
             : `no ${side} recording for turn ${turn} of call ${id} (recording was off, or it was deleted by retention or the kill switch)`;
       return reply.code(404).send({ detail });
     }
+    let size: number;
     try {
-      await stat(r.path);
+      size = (await stat(r.path)).size;
     } catch {
       return reply.code(404).send({ detail: `the ${side} recording file of turn ${turn} is missing from the recordings folder` });
+    }
+    if (size !== r.bytes) {
+      // e.g. cut short by a power loss before the OS wrote it out
+      return reply.code(404).send({ detail: `the ${side} recording file of turn ${turn} is damaged (${size} bytes instead of ${r.bytes})` });
     }
     return reply
       .type('audio/wav')
