@@ -30,10 +30,13 @@ export function tryConnect(base: string, o: ConnectOptions = {}): Promise<{ ok: 
     // listen before 'open': the first frames can arrive in the same chunk as the upgrade response
     const client = new AgentClient(ws);
     ws.once('open', () => resolve({ ok: true, client }));
-    ws.once('unexpected-response', (_req, res) => {
+    ws.once('unexpected-response', (req, res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ ok: false, status: res.statusCode ?? 0, body }));
+      res.on('end', () => {
+        req.destroy(); // ws leaves a refused upgrade's connection to the listener
+        resolve({ ok: false, status: res.statusCode ?? 0, body });
+      });
     });
     ws.once('error', (e) => reject(e));
   });
@@ -126,9 +129,13 @@ export class FakeBridge implements CallControl {
   /** set to hold the next dial until `releaseDial()` */
   holdDial = false;
   private release: (() => void) | null = null;
+  private started!: () => void;
+  /** resolves when the first dial arrives */
+  readonly dialStarted = new Promise<void>((r) => (this.started = r));
 
   async dial(number: string): Promise<CallControlResult> {
     this.dials.push(number);
+    this.started();
     if (this.holdDial) await new Promise<void>((r) => (this.release = r));
     return this.ok ? { ok: true, detail: 'Broadcast completed: result=0' } : { ok: false, detail: 'No ADB device connected' };
   }

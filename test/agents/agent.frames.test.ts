@@ -1,0 +1,106 @@
+/**
+ * Frame handling on /api/agent/ws: every bad frame gets `{type:"error", detail, for}` and the socket
+ * and server stay up; acks echo the request's `id`; a slow command never delays a takeover reply.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../helpers/gateway';
+import { PhoneSim, utterance } from '../helpers/phone-sim';
+import { AgentClient, FakeBridge } from './agent-client';
+
+let gw: TestGateway;
+const open: AgentClient[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((a) => a.close()));
+  await gw.close();
+});
+
+async function agent(o: { name?: string; query?: string } = {}) {
+  const a = await AgentClient.connect(gw.url, o);
+  open.push(a);
+  return a;
+}
+
+describe('agent socket frames', () => {
+  it('answers every malformed frame with an error naming it, and keeps the connection and server up', async () => {
+    gw = await startGateway();
+    const a = await agent();
+    const cases: [unknown, string | null, RegExp][] = [
+      ['{not json', null, /invalid JSON/],
+      ['[1,2,3]', null, /JSON object/],
+      ['42', null, /JSON object/],
+      ['null', null, /JSON object/],
+      ['"takeover"', null, /JSON object/],
+      [{ session_id: 'x' }, null, /no "type"/],
+      [{ type: 'launch_rockets' }, 'launch_rockets', /unknown frame type "launch_rockets"/],
+      [{ type: 17 }, null, /unknown frame type 17/],
+      [{ type: 'takeover' }, 'takeover', /session_id/],
+      [{ type: 'takeover', session_id: 'x', mode: 'chaos' }, 'takeover', /mode/],
+      [{ type: 'inject', text: 5 }, 'inject', /text/],
+      [{ type: 'dial' }, 'dial', /number/],
+      [{ type: 'set_call_config', config: 'all of it' }, 'set_call_config', /config/],
+      [{ type: 'hello', name: '<script>' }, 'hello', /name/],
+      [{ type: 'typing', session_id: 'x', typing: 'yes' }, 'typing', /typing/],
+      [{ type: 'approve_draft' }, 'approve_draft', /request_id or session_id/],
+      [{ type: 'steer', session_id: 'x', text: 'hi', scope: 'global' }, 'steer', /scope/],
+    ];
+    for (const [frame, forType, detail] of cases) {
+      a.send(frame);
+      const err = await a.direct('error');
+      expect(err.for, JSON.stringify(frame)).toBe(forType);
+      expect(String(err.detail), JSON.stringify(frame)).toMatch(detail);
+    }
+    // an id on a bad frame comes back with the error
+    expect(await a.request({ type: 'release' })).toMatchObject({ type: 'error', for: 'release' });
+    // still up: the connection answers, and so does the server
+    expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    expect((await fetch(`${gw.url}/api/agent/sessions`)).status).toBe(200);
+  });
+
+  it('echoes the request id in acks (two concurrent takeovers are told apart) and stays shape-compatible without one', async () => {
+    gw = await startGateway();
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi.');
+    const a = await agent();
+    a.send({ type: 'takeover', session_id: phone.sessionId, id: 'B' });
+    a.send({ type: 'takeover', session_id: 'nope', id: 'A' });
+    const ackA = await a.take((f) => f.id === 'A');
+    const ackB = await a.take((f) => f.id === 'B');
+    expect(ackA).toMatchObject({ type: 'takeover.ack', ok: false, reason: 'unknown_session' });
+    expect(ackB).toMatchObject({ type: 'takeover.ack', ok: true });
+    a.send({ type: 'ping' });
+    expect(await a.direct('pong')).toEqual({ type: 'pong' });
+    a.send({ type: 'release', session_id: 'nope' });
+    const rel = await a.direct('release.ack');
+    expect(rel).not.toHaveProperty('id');
+    expect(rel).toMatchObject({ ok: false, session_id: 'nope' });
+  });
+
+  it('a slow dial does not delay the takeover ack or the reply to a waiting turn', async () => {
+    const bridge = new FakeBridge();
+    bridge.holdDial = true;
+    gw = await startGateway({ app: { phone: bridge }, config: { agent_takeover_timeout: 600 } });
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi.');
+    const a = await agent({ name: 'busy' });
+    a.send({ type: 'dial', number: '+4930999', id: 'dial' });
+    await bridge.dialStarted;
+    expect(await a.request({ type: 'takeover', session_id: phone.sessionId })).toMatchObject({ ok: true });
+    gw.engines.transcripts.push('quick question');
+    const turn = phone.say(utterance(2));
+    const req = await a.direct('turn.request');
+    a.send({ request_id: req.request_id, reply: 'Quick answer.' });
+    expect((await turn).reply).toBe('Quick answer.');
+    // the dial is still running all along
+    expect(a.frames.some((f) => f.id === 'dial')).toBe(false);
+    bridge.releaseDial();
+    expect(await a.take((f) => f.id === 'dial')).toMatchObject({ type: 'dial.ack', ok: true });
+  });
+
+  it('rejects a bad name in the connection query but keeps the connection, with the default name', async () => {
+    gw = await startGateway();
+    const a = await agent({ query: 'name=%3Cscript%3E' });
+    expect(await a.direct('error')).toMatchObject({ for: 'hello' });
+    expect((await a.event('agent.connected')).data).toMatchObject({ agent: 'agent' });
+    expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+  });
+});
