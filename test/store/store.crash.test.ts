@@ -52,7 +52,8 @@ function runAndKill(dir: string, atLeast: number): Promise<{ committed: Committe
 }
 
 describe('store crash safety', () => {
-  it('after SIGKILL mid-stream every reported turn is there with its audio, and open calls are interrupted', async () => {
+  // a child process under tsx: generous timeout for a loaded CI machine
+  it('after SIGKILL mid-stream every reported turn is there with its audio, and open calls are interrupted', { timeout: 90_000 }, async () => {
     const t = tempDir('store-crash-');
     cleanups.push(t.cleanup);
     const { committed, signal } = await runAndKill(t.dir, 60);

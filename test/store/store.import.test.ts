@@ -209,7 +209,8 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('import-upstream command', () => {
-  it('imports, reports, is idempotent, and fails clearly', async () => {
+  // child processes under tsx: generous timeout for a loaded CI machine
+  it('imports, reports, is idempotent, and fails clearly', { timeout: 120_000 }, async () => {
     const { upstream, data } = fixture();
     writeUpstreamDir(upstream, { sessions: sessions(), callers: [upstreamCaller('+4930111222', 1708700020, 3, [])], rawSessions: { 'bad.json': '{' } });
 
