@@ -214,7 +214,8 @@ export class TurnPipeline {
       }
       const transcriptAt = performance.now();
 
-      const gate = !!normPassphrase(cfg.auth_passphrase) && !s.auth.validated;
+      // a passphrase made only of symbols still gates the call (and can never match): fail closed (§16 #6)
+      const gate = cfg.auth_passphrase.trim() !== '' && !s.auth.validated;
       bus.publish('turn.transcript', sid, { transcript: gate && transcript ? '[passphrase attempt]' : transcript });
 
       if (!transcript) return this.noSpeech(s, turnGen, input, t0, asrMs, asr);
@@ -339,7 +340,7 @@ export class TurnPipeline {
     const said = ` ${normPassphrase(transcript)} `;
     let reply: string;
     let hangup = false;
-    if (said.includes(` ${pass} `)) {
+    if (pass && said.includes(` ${pass} `)) {
       s.auth.validated = true;
       reply = TEXT.authOk;
       bus.publish('turn.authenticated', s.id, { session_id: s.id });

@@ -95,6 +95,21 @@ describe('session TTL sweep', () => {
     events.close();
   });
 
+  it('ends a phone call that runs past max_duration_sec plus the grace period (reason max_duration)', async () => {
+    gw = await startGateway({ config: { max_duration_sec: 60, max_duration_grace_sec: 5 } });
+    const events = await eventStream(gw.url);
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi');
+    const s = gw.app.ctx.calls.get(phone.sessionId)!;
+    const now = Date.now() / 1000;
+    s.lastActivity = now + 64; // still talking, so not idle
+    expect(gw.app.ctx.calls.sweep(now + 64)).toEqual([]);
+    s.lastActivity = now + 66;
+    expect(gw.app.ctx.calls.sweep(now + 66)).toEqual([phone.sessionId]);
+    expect((await events.waitFor((e) => e.type === 'session.ended' && e.session_id === phone.sessionId)).data).toMatchObject({ reason: 'max_duration' });
+    events.close();
+  });
+
   it('the sweeper timer runs by itself', async () => {
     gw = await startGateway({ config: { session_ttl: 10 } });
     const events = await eventStream(gw.url);

@@ -300,6 +300,24 @@ describe('/api/turn branches', () => {
       expect(events.events.filter((e) => /wrong (one|two)/.test(JSON.stringify(e)))).toEqual([]);
     });
 
+    it('matches whole words only, and a passphrase of symbols alone fails closed instead of switching the gate off', async () => {
+      const { gw } = await setup({ auth_passphrase: 'blue', auth_max_attempts: 0 });
+      const phone = new PhoneSim(gw.url, gw.bearer);
+      await phone.greeting('Passphrase please.');
+      gw.engines.transcripts.push('blueberry pie', 'it is BLUE.');
+      expect((await phone.say(utterance(1, 24000, 1), { skipAsrProbe: true })).json.reply).toBe("That's not correct. Please try again.");
+      expect((await phone.say(utterance(1, 24000, 2), { skipAsrProbe: true })).json.reply).toBe('Authentication successful. How can I help you?');
+
+      await call(gw, 'POST', '/api/config/call', { auth_passphrase: '!!!', auth_max_attempts: 1 });
+      expect((await call(gw, 'GET', '/api/config/call')).json.auth_required).toBe(true);
+      const other = new PhoneSim(gw.url, gw.bearer, '+4930111');
+      await other.greeting('Passphrase please.');
+      gw.engines.transcripts.push('anything at all');
+      const r = await other.say(utterance(1, 24000, 3), { skipAsrProbe: true });
+      expect(r.json).toMatchObject({ reply: REJECT, hangup: true });
+      expect(gw.engines.llmCalls).toHaveLength(0);
+    });
+
     it('an empty transcript skips the gate without counting an attempt', async () => {
       const { gw, events } = await setup({ auth_passphrase: 'open sesame', auth_max_attempts: 1 });
       const phone = new PhoneSim(gw.url, gw.bearer);
@@ -456,6 +474,15 @@ describe('/api/turn branches', () => {
     gw.engines.transcripts.push('hello');
     await other.say(utterance(1, 24000, 4));
     expect(gw.engines.llmCalls.at(-1)!.messages.map((m) => m.content)).not.toContain('my name is Grace');
+
+    // a caller number that is not a plain number keys nothing (no path from an unchecked number)
+    const odd = new PhoneSim(gw.url, gw.bearer, '../../etc/passwd');
+    expect((await odd.greeting('Hi')).status).toBe(200);
+    gw.engines.transcripts.push('secret stuff');
+    await odd.say(utterance(1, 24000, 7));
+    await new PhoneSim(gw.url, gw.bearer, '../../etc/passwd').greeting('Hi again');
+    expect(gw.app.ctx.calls.callerMemory.list().map((m) => m.number)).not.toContain('../../etc/passwd');
+    expect(gw.app.ctx.calls.callerMemory.list().every((m) => /^[+0-9*#]+$/.test(m.number))).toBe(true);
 
     // keep_history off: the next call of that number deletes what was stored
     expect((await call(gw, 'POST', '/api/config/call', { keep_history: false })).status).toBe(200);
