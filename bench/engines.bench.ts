@@ -10,7 +10,8 @@
  *
  * `prepareBenchEngines()` is exported for other measurements (e.g. the mock call's mouth-to-ear bench).
  * Env: BENCH_MODELS_DIR (cache of the generated model files, default <tmp>/clawfinger-bench-models),
- * BENCH_QUICK=1 (fewer repetitions).
+ * BENCH_QUICK=1 (fewer repetitions). The machine must be otherwise idle: on 2 cores any other load makes the
+ * multi-threaded numbers (whisper with 2 threads especially) many times slower.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
