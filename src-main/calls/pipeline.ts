@@ -203,7 +203,11 @@ export class TurnPipeline {
         try {
           asr = await this.transcribe(input.audio, input.signal);
         } catch (e) {
-          if (e instanceof HttpError) throw e;
+          if (e instanceof HttpError) {
+            // unusable audio: close the turn the console saw start
+            bus.publish('turn.error', sid, { error: e.message });
+            throw e;
+          }
           this.counters.errors++;
           bus.publish('turn.error', sid, { error: `ASR failed: ${(e as Error).message}` });
           throw new HttpError(400, `ASR failed: ${(e as Error).message}`);

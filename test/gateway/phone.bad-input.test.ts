@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src-shared/audio/wav';
-import { startGateway, type TestGateway } from '../helpers/gateway';
+import { eventStream, startGateway, type TestGateway } from '../helpers/gateway';
 import { PhoneSim, rawRequest, utterance } from '../helpers/phone-sim';
-import { call, phoneCall, postForm } from './support';
+import { call, phoneCall, postForm, turnTypes } from './support';
 
 let gw: TestGateway;
 let phone: PhoneSim;
@@ -100,6 +100,18 @@ describe('bad input on the phone API', () => {
       expect(a.json.detail).toMatch(/^invalid audio: /);
     }
     expect(gw.engines.asrCalls).toHaveLength(0);
+    await stillFine();
+  });
+
+  it('a turn with unusable audio is closed for the console: turn.started then turn.error', async () => {
+    const events = await eventStream(gw.url);
+    const sid = String((await phoneCall(gw, 'POST', '/api/session/new')).json.session_id);
+    const r = await postForm(gw, [['session_id', sid]], new TextEncoder().encode('junk'));
+    expect(r.status).toBe(400);
+    const err = await events.waitFor((e) => e.type === 'turn.error' && e.session_id === sid);
+    expect(String((err.data as { error: string }).error)).toMatch(/^invalid audio/);
+    expect(turnTypes(events.events, sid)).toEqual(['turn.started', 'turn.error']);
+    events.close();
     await stillFine();
   });
 

@@ -406,7 +406,7 @@ describe('/api/turn branches', () => {
   });
 
   it('ASR failure: 400 "ASR failed: …" on /api/asr and /api/turn, counted, server still up', async () => {
-    const { gw } = await setup();
+    const { gw, events } = await setup();
     const phone = new PhoneSim(gw.url, gw.bearer);
     await phone.greeting('Hi');
     gw.engines.fail.asr = 'decoder exploded';
@@ -415,6 +415,8 @@ describe('/api/turn branches', () => {
     const r = await phone.say(utterance(1), { skipAsrProbe: true });
     expect(r.status).toBe(400);
     expect(r.json).toEqual({ detail: 'ASR failed: decoder exploded' });
+    await events.waitFor((e) => e.type === 'turn.error' && e.session_id === phone.sessionId);
+    expect(turnTypes(events.events, phone.sessionId).slice(3)).toEqual(['turn.started', 'turn.error']);
     expect((await status(gw)).error_count).toBeGreaterThanOrEqual(1);
     gw.engines.fail.asr = null;
     // a failed transcription is not cached: the same bytes transcribe fine now
