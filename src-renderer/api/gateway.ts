@@ -24,6 +24,17 @@ export interface HistoryQuery {
   cursor?: string;
 }
 
+/** A caller utterance waiting for its holder (GET /api/operator/pending). */
+export interface PendingRequest {
+  request_id: string;
+  session_id: string;
+  transcript: string;
+  state: string;
+  holder: { kind: string; name: string; mode: string };
+  deadline_ms: number;
+  draft: string | null;
+}
+
 export interface DialRequest {
   number: string;
   device?: string;
@@ -73,6 +84,7 @@ export class GatewayApi {
     this.http.post<OperatorAck>('/api/operator/reply', { session_id: sid, text, operator, ...(requestId ? { request_id: requestId } : {}) });
   approve = (sid: string, requestId: string, operator: string, text?: string) =>
     this.http.post<OperatorAck>('/api/operator/approve', { session_id: sid, request_id: requestId, operator, ...(text !== undefined ? { text } : {}) });
+  pending = () => this.http.get<{ requests: PendingRequest[] }>('/api/operator/pending');
   typing = (sid: string, typing: boolean, operator: string) => this.http.post<OperatorAck>('/api/operator/typing', { session_id: sid, typing, operator });
 
   steer = (sid: string, text: string, scope: SteerScope, operator: string) =>

@@ -62,6 +62,8 @@ export interface LiveCall {
   pending: PendingTurn | null;
   awaiting: AwaitingReply | null;
   typing: { name: string; kind: string } | null;
+  /** speech queued with agent.inject, oldest first: tells who produced it when the phone picks it up */
+  queued: { text: string; producer: string }[];
   /** seq of the last event applied to this call */
   lastSeq: number;
 }
@@ -116,7 +118,7 @@ class Draft {
     let c = this.calls[sid];
     if (!c) {
       if (!create || !sid) return null;
-      c = { summary: placeholderSummary(sid, at), lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, lastSeq: 0 };
+      c = { summary: placeholderSummary(sid, at), lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, queued: [], lastSeq: 0 };
       this.calls[sid] = c;
       this.touched.add(sid);
       return c;
@@ -164,6 +166,7 @@ function endCall(c: LiveCall, at: number, reason: string | null): void {
   c.pending = null;
   c.awaiting = null;
   c.typing = null;
+  c.queued = [];
 }
 
 /** Events that make an unknown call appear; the others only matter for calls we already know. */
@@ -262,13 +265,21 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
       if (!text) return;
       addLine(c, { id: `r${e.seq ?? at}`, at, kind: 'assistant', label: 'Reply', text, pending: true, seq: e.seq });
       c.pending = { phase: 'speaking', since: at };
-      if (c.awaiting) c.awaiting = null;
+      c.awaiting = null;
+      // the holder's reply went out (the gateway stops its typing state without an event)
+      c.typing = null;
       return;
     }
     case 'turn.complete': {
       c.pending = null;
       if (data.no_speech) return;
-      const producerRaw = str(data.producer) || (data.model === 'inject' ? 'inject' : '');
+      let producerRaw = str(data.producer);
+      if (!producerRaw && data.model === 'inject') {
+        // delivered speech: who queued it is known from its agent.inject event
+        const i = c.queued.findIndex((q) => q.text === str(data.reply));
+        producerRaw = i >= 0 ? c.queued[i].producer || 'inject' : 'inject';
+        if (i >= 0) c.queued = c.queued.filter((_, k) => k !== i);
+      }
       const metrics = (data.metrics && typeof data.metrics === 'object' ? data.metrics : null) as Partial<TurnMetrics> | null;
       const producer = parseProducer(producerRaw || (metrics?.llm_model ? `local:${metrics.llm_model}` : ''));
       const reply = str(data.reply);
@@ -280,11 +291,12 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
           break;
         }
       }
+      const queuedSpeech = data.model === 'inject' && producer.role !== 'inject';
       const line: TranscriptLine = {
         id: idx >= 0 ? c.lines[idx].id : `r${e.seq ?? at}`,
         at: idx >= 0 ? c.lines[idx].at : at,
         kind: producer.role,
-        label: producer.label,
+        label: queuedSpeech ? `${producer.label} (queued)` : producer.label,
         text: reply || (idx >= 0 ? c.lines[idx].text : ''),
         producer: producerRaw,
         metrics,
@@ -328,6 +340,7 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
     case 'takeover.lost':
       return;
     case 'agent.inject':
+      c.queued = [...c.queued.slice(-19), { text: str(data.text), producer: str(data.producer) }];
       note(c, e, `Queued to say at the caller's next turn: “${str(data.text)}”`);
       return;
     case 'agent.context_injected':
@@ -371,7 +384,7 @@ export function applySnapshot(state: LiveState, live: CallSummary[], agentCount:
     const c = calls[s.session_id];
     // the stream may already have ended this call after the snapshot was taken: it stays ended
     if (c && c.summary.state === 'ended' && s.started_at <= (c.summary.ended_at ?? 0)) continue;
-    calls[s.session_id] = c ? { ...c, summary: { ...s } } : { summary: { ...s }, lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, lastSeq: 0 };
+    calls[s.session_id] = c ? { ...c, summary: { ...s } } : { summary: { ...s }, lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, queued: [], lastSeq: 0 };
   }
   for (const [sid, c] of Object.entries(calls)) {
     if (!seen.has(sid) && c.summary.state !== 'ended') {
@@ -393,4 +406,30 @@ export function applyStoredTranscript(state: LiveState, sid: string, lines: Tran
   const merged = [...lines, ...live];
   const drop = Math.max(0, merged.length - MAX_LINES);
   return { ...state, calls: { ...state.calls, [sid]: { ...c, lines: merged.slice(drop), droppedLines: drop } } };
+}
+
+/** Waiting takeover requests from REST (`/api/operator/pending`) after a (re)connect. */
+export function applyPending(
+  state: LiveState,
+  pending: { request_id: string; session_id: string; transcript: string; holder: HolderInfo | null; deadline_ms: number; draft: string | null }[],
+  nowMs = Date.now(),
+): LiveState {
+  const calls = { ...state.calls };
+  const bySid = new Map(pending.map((p) => [p.session_id, p]));
+  let changed = false;
+  for (const [sid, c] of Object.entries(calls)) {
+    const p = bySid.get(sid);
+    if (p) {
+      calls[sid] = {
+        ...c,
+        awaiting: { requestId: p.request_id, transcript: p.transcript, deadlineMs: p.deadline_ms, deadlineAt: nowMs + p.deadline_ms, holder: p.holder, ...(p.draft !== null ? { draft: p.draft } : {}) },
+        pending: { phase: 'awaiting_holder', since: c.pending?.since ?? nowMs / 1000 },
+      };
+      changed = true;
+    } else if (c.awaiting) {
+      calls[sid] = { ...c, awaiting: null };
+      changed = true;
+    }
+  }
+  return changed ? { ...state, calls } : state;
 }

@@ -8,7 +8,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { DownloadState, LatencySummary, StatusResponse } from '../api/types';
 import type { SocketStatus } from '../api/socket';
-import { applyEvents, applySnapshot, applyStoredTranscript, emptyLive, type LiveState, type TranscriptLine } from './live-reducer';
+import { applyEvents, applyPending, applySnapshot, applyStoredTranscript, emptyLive, type LiveState, type TranscriptLine } from './live-reducer';
 import type { EventEnvelope, CallSummary } from '../api/types';
 import type { SequencerStats } from './sequencer';
 
@@ -16,6 +16,7 @@ export interface LiveStore extends LiveState {
   apply(events: EventEnvelope[], nowMs?: number): void;
   snapshot(calls: CallSummary[], agentCount: number | null): void;
   storedTranscript(sid: string, lines: TranscriptLine[]): void;
+  pending(requests: Parameters<typeof applyPending>[1]): void;
   clear(): void;
 }
 
@@ -29,6 +30,7 @@ export function createLiveStore(): StoreApi<LiveStore> {
       }),
     snapshot: (calls, agentCount) => set((s) => applySnapshot(s, calls, agentCount)),
     storedTranscript: (sid, lines) => set((s) => applyStoredTranscript(s, sid, lines)),
+    pending: (requests) => set((s) => applyPending(s, requests)),
     clear: () => set(emptyLive()),
   }));
 }

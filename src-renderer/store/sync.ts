@@ -155,10 +155,24 @@ export class LiveSync {
     this.o.live.getState().snapshot(status.calls ?? [], Array.isArray(status.agents) ? status.agents.length : null);
     // frames still queued are at least as new as the snapshot: they go on top of it
     this.flush();
+    await this.loadPending();
     const live = (status.calls ?? []).map((c) => c.session_id).filter((sid) => !this.loadedTranscripts.has(sid));
     if (this.historyMissing) return;
     await Promise.all(live.map((sid) => this.loadTranscript(sid)));
   }
+
+  /** Caller utterances waiting for a holder (takeover requests survive a console reconnect). */
+  private async loadPending(): Promise<void> {
+    if (this.pendingMissing) return;
+    try {
+      const r = await this.o.api.pending();
+      this.o.live.getState().pending(r.requests.map((p) => ({ ...p, holder: p.holder ?? null })));
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) this.pendingMissing = true;
+    }
+  }
+
+  private pendingMissing = false;
 
   private async loadTranscript(sid: string): Promise<void> {
     try {

@@ -63,6 +63,10 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
   useEffect(() => {
     if (draft !== undefined && !edited) setText(draft);
   }, [draft, rid, edited]);
+  // a new caller utterance: the previous "sent" message no longer applies
+  useEffect(() => {
+    if (rid) setStatus(null);
+  }, [rid]);
 
   const stopTyping = (send: boolean) => {
     const t = typing.current;

@@ -8,7 +8,6 @@ import { Transcript } from '../components/Transcript';
 import { Badge, Button, EmptyState, Field, Notice, NotAvailable, PageHeader, Spinner } from '../components/ui';
 import type { CallDetail, CallListItem } from '../api/types';
 import type { HistoryQuery } from '../api/gateway';
-import { ApiError } from '../api/http';
 import { DIRECTION_LABEL, displayNumber, formatDateTime, formatDuration, formatMs } from '../lib/format';
 import { latencySummary } from '../lib/stats';
 import { linesFromTurns } from '../lib/transcript';
@@ -127,8 +126,11 @@ function HistoryList({ query }: { query: URLSearchParams }) {
   const [pages, setPages] = useState<CallListItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [more, setMore] = useState(false);
+  // a search that is only a phone number filters by number; anything else is a full-text search
+  const asNumber = filters.q && /^[+\d][\d\s()*#-]*$/.test(filters.q) && /\d{3}/.test(filters.q.replace(/\D/g, '')) ? filters.q.replace(/[\s()-]/g, '') : undefined;
   const req: HistoryQuery = {
-    q: filters.q, direction: filters.direction, outcome: filters.outcome, handled_by: filters.handled_by,
+    q: asNumber ? undefined : filters.q,
+    number: asNumber ?? filters.number, direction: filters.direction, outcome: filters.outcome, handled_by: filters.handled_by,
     from: dayStart(filters.fromDay ?? ''), to: filters.toDay ? (dayStart(filters.toDay) ?? 0) + 86_399 : undefined, limit: 50,
   };
   const [load] = useLoad(() => api.calls(req), [JSON.stringify(req)]);
@@ -348,5 +350,3 @@ export function HistoryView({ id, query }: { id?: string; query: URLSearchParams
     </section>
   );
 }
-
-export { ApiError };

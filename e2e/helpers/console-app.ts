@@ -1,0 +1,35 @@
+/** A real gateway (instant engines) serving the built console, plus page helpers for the e2e tests. */
+import type { Locator, Page } from 'playwright-core';
+import { startGateway, type TestGateway } from '../../test/helpers/gateway';
+import { buildConsole } from './browser';
+
+export async function startConsoleGateway(opts: { config?: Record<string, unknown> } = {}): Promise<TestGateway> {
+  const consoleDir = await buildConsole();
+  return startGateway({ app: { consoleDir }, config: opts.config });
+}
+
+/** Wait until the locator's text contains `text` (substring) or matches the regex. */
+export async function waitForText(locator: Locator, text: string | RegExp, timeout = 15_000): Promise<void> {
+  await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout });
+}
+
+/** Wait for a predicate evaluated in the page. */
+export async function waitInPage<T>(page: Page, fn: (arg: T) => boolean, arg: T, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(fn, arg, { timeout });
+}
+
+/** The card of a live call on the Live calls view. */
+export function callCard(page: Page, sid: string): Locator {
+  return page.locator(`article.call-card[data-session="${sid}"]`);
+}
+
+/** Transcript lines of the open call view, as {kind, who, text}. */
+export async function transcriptLines(page: Page): Promise<{ kind: string; who: string; text: string }[]> {
+  return page.locator('.transcript .line').evaluateAll((els) =>
+    els.map((el) => ({
+      kind: (el as HTMLElement).dataset.kind ?? '',
+      who: el.querySelector('.line-who')?.textContent ?? '',
+      text: el.querySelector('.line-text')?.textContent ?? '',
+    })),
+  );
+}
