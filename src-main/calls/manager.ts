@@ -115,7 +115,8 @@ export class CallManager {
     if (this.announced.has(s) && !s.ended) {
       // the previous call on this id is over: close it properly in history
       this.finish(s, 'new_call', false);
-    } else if (cfg.keep_history && s.history.length) {
+    } else if (!s.ended && cfg.keep_history && s.history.length) {
+      // an ended call saved its caller memory when it ended; saving again would count the call twice
       this.saveCallerMemory(s);
     }
     this.endedIds.delete(s.id);

@@ -14,6 +14,17 @@ afterEach(async () => {
 const form = (g: TestGateway, body: string) =>
   call(g, 'POST', '/api/session/reset', body, { 'content-type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${g.bearer}` });
 
+describe('GET /health', () => {
+  it('has the upstream shape: nested audio health, llm, active_sessions, uptime_s', async () => {
+    gw = await startGateway();
+    const r = await phoneCall(gw, 'GET', '/health');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ ok: true, mlx_audio: { mlx_audio: { ok: true }, piper: { ok: true }, ok: true }, llm: { ok: true }, active_sessions: 0 });
+    expect(Number.isInteger(r.json.uptime_s)).toBe(true);
+    expect(r.text).not.toContain(gw.bearer);
+  });
+});
+
 describe('/api/session/new|reset|end', () => {
   it('new: a fresh 32-hex id that counts as active', async () => {
     gw = await startGateway();
@@ -50,6 +61,17 @@ describe('/api/session/new|reset|end', () => {
     expect(s.history).toEqual([]);
     const r = await phone.say(utterance(1, 24000, 3));
     expect(r.json).toMatchObject({ ok: true, session_id: sid });
+  });
+
+  it('resetting an ended call does not store its caller memory a second time', async () => {
+    gw = await startGateway({ config: { keep_history: true } });
+    const phone = new PhoneSim(gw.url, gw.bearer, '+4930999888');
+    await phone.greeting('Hi');
+    await phone.say(utterance(1));
+    await phoneCall(gw, 'POST', '/api/session/end', { session_id: phone.sessionId });
+    expect(gw.app.ctx.calls.callerMemory.list()).toMatchObject([{ number: '+4930999888', total_calls: 1, turn_count: 2 }]);
+    await form(gw, `session_id=${phone.sessionId}`);
+    expect(gw.app.ctx.calls.callerMemory.list()).toMatchObject([{ number: '+4930999888', total_calls: 1, turn_count: 2 }]);
   });
 
   it('end: ok once, then ok:false; unknown ids ok:false; session.ended only when ok', async () => {

@@ -364,6 +364,23 @@ describe('/api/turn branches', () => {
     expect(gw.engines.asrCalls).toHaveLength(0);
   });
 
+  it('LLM output is cleaned for speech: <think> never spoken, markdown and links reduced, numbers kept in one sentence', async () => {
+    const { gw } = await setup();
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi');
+    gw.engines.reply = () => '<think>internal plan: upsell</think>Sure, **we open** at 9.30 tomorrow. See [our site](http://example.com/a_b) for 50% off!';
+    const r = await phone.say(utterance(1));
+    expect(r.reply).toBe('Sure, we open at 9.30 tomorrow. See our site for 50 off!');
+    const spoken = gw.engines.ttsCalls.slice(1);
+    expect(spoken.join(' ')).not.toMatch(/plan|upsell|think|http|\*/);
+    expect(spoken).toContain('Sure, we open at 9.30 tomorrow.');
+    expect(gw.app.ctx.calls.get(phone.sessionId)!.history.at(-1)).toEqual({ role: 'assistant', content: r.reply });
+    gw.engines.reply = () => '<think>only thoughts</think> ### ';
+    const empty = await phone.say(utterance(1, 24000, 2));
+    expect(empty.reply).toBe('Got it. Please continue.');
+    expect(empty.audio).not.toBeNull();
+  });
+
   it('LLM failure: HTTP 200 with a spoken apology, turn.error before the reply, error counted', async () => {
     const { gw, events } = await setup();
     const phone = new PhoneSim(gw.url, gw.bearer);
