@@ -486,6 +486,8 @@ export class CallStore implements CallObserver, CallerMemory {
     try {
       fn();
     } catch (e) {
+      // the transaction rolled back: a call row cached during it may not exist
+      this.openCalls.clear();
       this.onError(e, context);
     }
     this.committed();

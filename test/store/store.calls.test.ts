@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndReason } from '../../src-main/calls/types';
 import type { CallStore } from '../../src-main/store';
@@ -256,5 +258,27 @@ describe('store durability', () => {
     s.turnCompleted(c, turn('full', 0));
     await s.whenDurable();
     expect(s.backgroundSyncs).toBe(0);
+  });
+});
+
+describe('store recovery from a failed write', () => {
+  it('a turn that fails mid-transaction leaves no half call behind and the next turns commit', () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const errors: string[] = [];
+    const s = Store.open(t.dir, { retentionIntervalMs: 0, onError: (e, context) => errors.push(`${context}: ${(e as Error).message}`) });
+    cleanups.push(() => s.close());
+    // stands in for a write failure such as a full disk: the turn insert fails after the call row was created
+    const raw = new Database(join(t.dir, 'history.sqlite'));
+    raw.exec("CREATE TRIGGER fail_boom BEFORE INSERT ON turns WHEN new.transcript = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END;");
+    raw.close();
+    const c = call('rollback');
+    s.turnCompleted(c, turn('rollback', 0, { transcript: 'boom' }));
+    expect(errors).toEqual(['turnCompleted: disk says no']);
+    expect(s.getCall('rollback')).toBeNull();
+    s.turnCompleted(c, turn('rollback', 0));
+    s.turnCompleted(c, turn('rollback', 1));
+    expect(errors).toHaveLength(1);
+    expect(s.getCall('rollback')!.turns.map((x) => x.index)).toEqual([0, 1]);
   });
 });
