@@ -30,6 +30,25 @@ const DEFAULT_CONTEXT = 4096;
 let nlcPromise: Promise<NLC> | null = null;
 const loadNlc = () => (nlcPromise ??= import('node-llama-cpp'));
 
+/** One llama.cpp runtime per thread count for the whole process (loading the binding takes about a second). */
+const runtimes = new Map<number, Promise<Llama>>();
+let logSink: ((level: string, message: string) => void) | undefined;
+function runtime(threads: number): Promise<Llama> {
+  let r = runtimes.get(threads);
+  if (!r) {
+    r = loadNlc().then((nlc) => nlc.getLlama({
+      gpu: false,
+      build: 'never',
+      maxThreads: threads,
+      logLevel: nlc.LlamaLogLevel.error,
+      logger: (level, message) => logSink?.(String(level), message),
+    }));
+    r.catch(() => runtimes.delete(threads));
+    runtimes.set(threads, r);
+  }
+  return r;
+}
+
 export interface LlamaLlmOptions extends ModelSource {
   /** log sink for llama.cpp warnings */
   log?: (level: string, message: string) => void;
@@ -97,15 +116,9 @@ export class LlamaLlm implements Llm {
 
   private async getLlamaInstance(threads: number): Promise<Llama> {
     if (this.llama && this.llamaThreads === threads) return this.llama;
-    const nlc = await loadNlc();
-    if (this.llama) await this.disposeAll(true);
-    this.llama = await nlc.getLlama({
-      gpu: false,
-      build: 'never',
-      maxThreads: threads,
-      logLevel: nlc.LlamaLogLevel.error,
-      logger: (level, message) => this.opts.log?.(String(level), message),
-    });
+    if (this.opts.log) logSink = this.opts.log;
+    if (this.llama) await this.disposeAll();
+    this.llama = await runtime(threads);
     this.llamaThreads = threads;
     return this.llama;
   }
@@ -121,7 +134,7 @@ export class LlamaLlm implements Llm {
     this.loading = (async () => {
       await checkGguf(resolved.path);
       const llama = await this.getLlamaInstance(threads);
-      await this.disposeAll(false);
+      await this.disposeAll();
       let model: LlamaModel;
       try {
         model = await llama.loadModel({ modelPath: resolved.path });
@@ -230,11 +243,11 @@ export class LlamaLlm implements Llm {
     else void s.context.dispose();
   }
 
-  private async disposeAll(withLlama: boolean): Promise<void> {
+  /** Free the model and every context (the shared runtime stays for the process). */
+  private async disposeAll(): Promise<void> {
     for (const key of [...this.sessions.keys()]) this.releaseSession(key);
     for (const c of this.pool.splice(0)) await c.context.dispose().catch(() => undefined);
     if (this.loaded) { await this.loaded.model.dispose().catch(() => undefined); this.loaded = null; }
-    if (withLlama && this.llama) { await this.llama.dispose().catch(() => undefined); this.llama = null; }
   }
 
   async health(): Promise<EngineHealth> {
@@ -260,7 +273,7 @@ export class LlamaLlm implements Llm {
   }
 
   async close(): Promise<void> {
-    await this.lock.run(() => this.disposeAll(true));
+    await this.lock.run(() => this.disposeAll());
   }
 }
 
