@@ -58,13 +58,15 @@ export class PiperTts implements Tts {
   private loaded: Loaded | null = null;
   private loading: Promise<Loaded> | null = null;
   private readonly lock = new Mutex();
-  private readonly ownPhonemizer: boolean;
-  private readonly phonemizer: EspeakProcess;
+  private own: EspeakProcess | null = null;
   private lastError: string | null = null;
 
-  constructor(private readonly getConfig: GetConfig, private readonly opts: PiperTtsOptions = {}) {
-    this.ownPhonemizer = !opts.phonemizer;
-    this.phonemizer = opts.phonemizer ?? new EspeakProcess(opts.process);
+  constructor(private readonly getConfig: GetConfig, private readonly opts: PiperTtsOptions = {}) {}
+
+  /** The shared espeak-ng process if one was given, else our own (created again after close()). */
+  private get phonemizer(): EspeakProcess {
+    if (this.opts.phonemizer) return this.opts.phonemizer;
+    return (this.own ??= new EspeakProcess(this.opts.process));
   }
 
   threads(): number {
@@ -218,6 +220,8 @@ export class PiperTts implements Tts {
     const v = this.loaded;
     this.loaded = null;
     if (v) await this.lock.run(() => v.session.release());
-    if (this.ownPhonemizer) await this.phonemizer.close();
+    const own = this.own;
+    this.own = null;
+    await own?.close();
   }
 }
