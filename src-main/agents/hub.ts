@@ -17,10 +17,6 @@ export class AgentHub implements AgentDirectory {
 
   constructor(private readonly bus: EventBus, readonly broker: TakeoverBroker) {}
 
-  get connectedCount(): number {
-    return this.sockets.size;
-  }
-
   connect(client: AgentClient): void {
     this.sockets.add(client);
     this.bus.publish('agent.connected', '', { agent_count: this.sockets.size, agent: client.name, kind: client.kind, agent_id: client.id });

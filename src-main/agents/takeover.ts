@@ -10,7 +10,7 @@
  *   its requests at once (the turn falls back immediately; the holder is told when it can be).
  */
 import { randomUUID } from 'node:crypto';
-import type { CancelReason, HoldMode, HolderInfo, OutboundFrame, RefusalReason } from '../../src-shared/protocol/agent';
+import type { CancelReason, HoldMode, HolderInfo, OutboundFrame } from '../../src-shared/protocol/agent';
 import { safeText } from '../../src-shared/text/sanitize';
 import type { BrokerReply, ReplyBroker, ReplyRequest } from '../calls/broker';
 import type { Session } from '../calls/session';
@@ -68,15 +68,6 @@ export class TakeoverBroker implements ReplyBroker {
   constructor(private readonly deps: AgentDeps) {}
 
   // ------------------------------------------------------------------ queries
-
-  holderOf(sid: string): AgentClient | null {
-    const h = this.holds.get(sid);
-    if (h && !h.client.connected) {
-      this.dropHold(sid, 'disconnected');
-      return null;
-    }
-    return h?.client ?? null;
-  }
 
   holderInfo(sid: string): HolderInfo | null {
     const h = this.holds.get(sid);
@@ -465,4 +456,3 @@ export class TakeoverBroker implements ReplyBroker {
   }
 }
 
-export type { RefusalReason };

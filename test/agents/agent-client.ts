@@ -126,9 +126,9 @@ export class FakeBridge implements CallControl {
   dials: string[] = [];
   hangups: { serial?: string }[] = [];
   ok = true;
-  /** set to hold the next dial until `releaseDial()` */
+  /** set to hold every dial until `releaseDial()` */
   holdDial = false;
-  private release: (() => void) | null = null;
+  private held: (() => void)[] = [];
   private started!: () => void;
   /** resolves when the first dial arrives */
   readonly dialStarted = new Promise<void>((r) => (this.started = r));
@@ -136,13 +136,12 @@ export class FakeBridge implements CallControl {
   async dial(number: string): Promise<CallControlResult> {
     this.dials.push(number);
     this.started();
-    if (this.holdDial) await new Promise<void>((r) => (this.release = r));
+    if (this.holdDial) await new Promise<void>((r) => this.held.push(r));
     return this.ok ? { ok: true, detail: 'Broadcast completed: result=0' } : { ok: false, detail: 'No ADB device connected' };
   }
 
   releaseDial(): void {
-    this.release?.();
-    this.release = null;
+    for (const r of this.held.splice(0)) r();
   }
 
   async hangup(opts?: { serial?: string }): Promise<CallControlResult> {

@@ -96,6 +96,31 @@ describe('agent socket frames', () => {
     expect(await a.take((f) => f.id === 'dial')).toMatchObject({ type: 'dial.ack', ok: true });
   });
 
+  it('bounds the slow commands one connection may have running, while pings and replies still get through', async () => {
+    const bridge = new FakeBridge();
+    bridge.holdDial = true;
+    gw = await startGateway({ app: { phone: bridge }, config: { agent_takeover_timeout: 600 } });
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi.');
+    const a = await agent();
+    expect(await a.request({ type: 'takeover', session_id: phone.sessionId })).toMatchObject({ ok: true });
+    for (let i = 0; i < 64; i++) a.send({ type: 'dial', number: `+49301234${i}`, id: `d${i}` });
+    const refused = await a.request({ type: 'dial', number: '+4930999' });
+    expect(refused).toMatchObject({ type: 'error', for: 'dial' });
+    expect(String(refused.detail)).toContain('too many commands in flight');
+    expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    gw.engines.transcripts.push('still answering');
+    const turn = phone.say(utterance(2));
+    const req = await a.direct('turn.request');
+    a.send({ request_id: req.request_id, reply: 'Yes, still answering.' });
+    expect((await turn).reply).toBe('Yes, still answering.');
+    bridge.holdDial = false;
+    bridge.releaseDial();
+    await a.take((f) => f.id === 'd63' && f.type === 'dial.ack');
+    expect(bridge.dials).toHaveLength(64);
+    expect(await a.request({ type: 'dial', number: '+4930999' })).toMatchObject({ type: 'dial.ack', ok: true });
+  });
+
   it('rejects a bad name in the connection query but keeps the connection, with the default name', async () => {
     gw = await startGateway();
     const a = await agent({ query: 'name=%3Cscript%3E' });

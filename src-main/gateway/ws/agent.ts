@@ -15,6 +15,7 @@ import {
   type FrameId as FrameIdT, type InboundFrame, type InboundType, type OutboundFrame,
 } from '../../../src-shared/protocol/agent';
 import { nextClientId, producerOf, type AgentClient } from '../../agents/client';
+import { DEFAULT_AGENT_NAME, DEFAULT_OPERATOR_NAME } from '../../agents/hub';
 import type { AgentRuntime } from '../../agents/runtime';
 import type { GatewayContext } from '../context';
 import { forward, parseFrame } from './events';
@@ -47,7 +48,8 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
 
   app.get('/api/agent/ws', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
     const q = Query.safeParse(req.query ?? {});
-    const client = new SocketClient(socket, (q.success && q.data.name) || (q.success && q.data.role === 'operator' ? 'operator' : 'agent'), (q.success && q.data.role) || 'agent');
+    const role = (q.success && q.data.role) || 'agent';
+    const client = new SocketClient(socket, (q.success && q.data.name) || (role === 'operator' ? DEFAULT_OPERATOR_NAME : DEFAULT_AGENT_NAME), role);
     const off = rt.bus.subscribe((_e, json) => forward(socket, json));
     hub.connect(client);
     if (!q.success) client.send({ type: 'error', detail: `invalid connection query: ${describeFrameIssues(q.error)}; connected as "${client.name}"`, for: 'hello' });
