@@ -42,6 +42,8 @@ export class AgentHub implements AgentDirectory {
     for (const c of this.sockets) if (c.kind === 'operator' && c.name === name && c.connected) return c;
     let op = this.restOperators.get(name);
     if (!op) {
+      // forget REST operators that hold nothing, so arbitrary names cannot grow this map without bound
+      if (this.restOperators.size >= 64) for (const [n, o] of this.restOperators) if (this.broker.heldBy(o).length === 0) this.restOperators.delete(n);
       op = new RestOperator(name);
       this.restOperators.set(name, op);
     }

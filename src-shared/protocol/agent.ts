@@ -61,6 +61,8 @@ export const inboundFrames = {
   // ours
   hello: frame('hello', { name: AgentName, role: AgentRole.optional() }),
   draft: frame('draft', { session_id: sid }),
+  /** the operator's "say now": queued speech credited to the sender (default call: the most recently active) */
+  say: frame('say', { text: text(MAX_REPLY_CHARS), session_id: optSid }),
   steer: frame('steer', { session_id: sid, text: text(MAX_CONTEXT_CHARS), scope: SteerScope.default('turn'), append: z.boolean().optional() }),
   typing: frame('typing', { session_id: sid, typing: z.boolean().default(true) }),
   /** a reply by session (the upstream form `{request_id, reply}` is handled before any type) */

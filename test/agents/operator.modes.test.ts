@@ -194,13 +194,16 @@ describe('operator: steer, say now, hand back, hang up', () => {
     const say = await post('/api/operator/say', { session_id: sid, text: 'Let me check that for you.', operator: 'Carol' });
     expect(say).toMatchObject({ status: 200, json: { ok: true, session_id: sid } });
     expect((await phone.say(utterance(2))).reply).toBe('Let me check that for you.');
+    // the same over the socket, credited to the operator who said it
+    expect(await op.request({ type: 'say', text: 'Found it.' })).toMatchObject({ type: 'say.ack', ok: true, session_id: sid });
+    expect((await phone.say(utterance(2, 24000, 5))).reply).toBe('Found it.');
     // REST acts as the connected console of the same name: it is the holder
     expect((await post('/api/operator/release', { session_id: sid, operator: 'Carol' })).json).toMatchObject({ ok: true });
     expect((await op.event('agent.release')).data).toMatchObject({ agent: 'Carol', kind: 'operator', reason: 'released' });
     expect((await post('/api/operator/release', { session_id: sid, operator: 'Carol' })).status).toBe(409);
     gw.engines.transcripts.push('anything new');
     expect((await phone.say(utterance(2, 24000, 2))).reply).toBe('You said: anything new. Anything else?');
-    expect(producers(sid)).toEqual(['forced', 'operator:Carol', 'local:instant-llm']);
+    expect(producers(sid)).toEqual(['forced', 'operator:Carol', 'operator:Carol', 'local:instant-llm']);
   });
 
   it('the operator’s hang up ends the call even without a phone bridge; the phone hangs up on its next turn', async () => {

@@ -129,6 +129,10 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
           const i = f as InboundFrame<'inject'>;
           return ack(await commands.inject(i.text, i.session_id, 'oldest'));
         }
+        case 'say': {
+          const i = f as InboundFrame<'say'>;
+          return ack(await commands.inject(i.text, i.session_id, 'most_recent', producerOf(client)));
+        }
         case 'set_instructions': {
           const i = f as InboundFrame<'set_instructions'>;
           return ack(commands.setInstructions(i.scope, i.session_id || undefined, i.instructions));
