@@ -60,8 +60,12 @@ export class BrowserMockCall {
     this.endpointer = new Endpointer({ sampleRate: ctx.sampleRate });
     // greeting first, like the phone: a forced reply on a fresh session
     this.busy = true;
-    await this.turn({ reset_session: 'true', transcript_hint: this.o.greeting, forced_reply: this.o.greeting, call_direction: 'incoming' }, encodeWav({ sampleRate: 16000, samples: new Int16Array(4800) }));
+    const greeted = await this.turn({ reset_session: 'true', transcript_hint: this.o.greeting, forced_reply: this.o.greeting, call_direction: 'incoming' }, encodeWav({ sampleRate: 16000, samples: new Int16Array(4800) }));
     if (this.stopped) return;
+    if (!greeted) {
+      await this.stop('error');
+      return;
+    }
     const src = ctx.createMediaStreamSource(this.stream);
     const node = ctx.createScriptProcessor(2048, 1, 1);
     node.onaudioprocess = (ev) => this.onAudio(ev.inputBuffer.getChannelData(0));
@@ -79,27 +83,31 @@ export class BrowserMockCall {
     if (!utt || !this.ctx) return;
     const pcm = resample(floatToPcm(utt, this.ctx.sampleRate), 16000);
     this.busy = true;
-    void this.turn({ reset_session: 'false', ...(this.sessionId ? { session_id: this.sessionId } : {}), call_direction: 'incoming' }, encodeWav(pcm)).finally(() => {
+    void this.turn({ reset_session: 'false', ...(this.sessionId ? { session_id: this.sessionId } : {}), call_direction: 'incoming' }, encodeWav(pcm)).then(async (ok) => {
       this.busy = false;
       this.endpointer?.reset();
-      if (!this.stopped) this.o.onPhase('listening');
+      if (!ok) await this.stop('error');
+      else if (!this.stopped) this.o.onPhase('listening');
     });
   }
 
-  private async turn(fields: Record<string, string>, wav: Uint8Array): Promise<void> {
+  /** One request/answer; false when the gateway could not be reached or refused. */
+  private async turn(fields: Record<string, string>, wav: Uint8Array): Promise<boolean> {
     this.o.onPhase('sending');
     let r: TurnAnswer;
     try {
       r = await this.o.postTurn(wavForm(fields, wav));
     } catch (e) {
-      this.o.onPhase('error', (e as Error).message);
-      return;
+      this.error = (e as Error).message;
+      this.o.onPhase('error', this.error);
+      return false;
     }
     if (r.session_id) this.sessionId = r.session_id;
     if (r.reply && !r.no_speech) this.o.onTurn?.({ transcript: r.transcript ?? '', reply: r.reply });
     const b64 = r.audio_wav_base64 || r.audio_base64;
     if (b64 && !r.no_speech && !this.stopped) await this.play(b64);
     if (r.hangup || r.rejected) await this.stop();
+    return true;
   }
 
   private play(b64: string): Promise<void> {
@@ -113,7 +121,10 @@ export class BrowserMockCall {
     });
   }
 
-  async stop(): Promise<void> {
+  /** what went wrong last, for the view */
+  error = '';
+
+  async stop(end: 'stopped' | 'error' = 'stopped'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.player?.pause();
@@ -121,6 +132,6 @@ export class BrowserMockCall {
     this.stream?.getTracks().forEach((t) => t.stop());
     await this.ctx?.close().catch(() => undefined);
     if (this.sessionId) await this.o.endSession(this.sessionId).catch(() => undefined);
-    this.o.onPhase('stopped');
+    this.o.onPhase(end, end === 'error' ? this.error : undefined);
   }
 }

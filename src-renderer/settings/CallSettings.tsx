@@ -17,6 +17,7 @@ export function CallPolicySettings() {
   return (
     <form
       className="card form"
+      noValidate
       aria-label="Call policy"
       onSubmit={(ev) => {
         ev.preventDefault();
@@ -74,6 +75,7 @@ export function SecuritySettings() {
   return (
     <form
       className="card form"
+      noValidate
       aria-label="Security"
       onSubmit={(ev) => {
         ev.preventDefault();

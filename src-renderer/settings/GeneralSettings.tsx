@@ -19,6 +19,7 @@ export function GeneralSettings() {
   return (
     <form
       className="card form"
+      noValidate
       aria-label="This console"
       onSubmit={(e) => {
         e.preventDefault();

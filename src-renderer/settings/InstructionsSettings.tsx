@@ -31,6 +31,7 @@ export function InstructionsSettings() {
     <div className="stack">
       <form
         className="card form"
+        noValidate
         aria-label="Instructions for every call"
         onSubmit={(e) => {
           e.preventDefault();

@@ -17,6 +17,7 @@ export function LlmSettings() {
   return (
     <form
       className="card form"
+      noValidate
       aria-label="Language model"
       onSubmit={(ev) => {
         ev.preventDefault();

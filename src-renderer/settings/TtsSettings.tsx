@@ -45,6 +45,7 @@ export function TtsSettings() {
   return (
     <form
       className="card form"
+      noValidate
       aria-label="Voice"
       onSubmit={(ev) => {
         ev.preventDefault();

@@ -1,0 +1,143 @@
+/**
+ * The console's security in a real browser: a page from another origin cannot drive the gateway
+ * (HTTP or WebSocket), the console's own page runs under a CSP that blocks injected inline script,
+ * and when the gateway requires the operator token the console asks for it and then works.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
+import { callCard, startConsoleGateway, waitForText } from './helpers/console-app';
+import { PhoneSim } from '../test/helpers/phone-sim';
+import type { TestGateway } from '../test/helpers/gateway';
+
+/** A page on another origin that tries every way a web page could drive the gateway. */
+function attackerPage(gatewayUrl: string): string {
+  const ws = gatewayUrl.replace('http', 'ws');
+  return `<!doctype html><meta charset="utf-8"><title>elsewhere</title><pre id="out"></pre>
+<script>
+const results = {};
+const done = (k, v) => { results[k] = v; document.getElementById('out').textContent = JSON.stringify(results); };
+fetch(${JSON.stringify(gatewayUrl + '/api/config/llm')}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max_tokens: 7 }) })
+  .then((r) => done('json', 'status ' + r.status), (e) => done('json', 'blocked: ' + e.name));
+// a "simple" request reaches the server without a CORS preflight: the server itself must refuse it
+fetch(${JSON.stringify(gatewayUrl + '/api/config/llm')}, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ max_tokens: 9 }) })
+  .then(() => done('simple', 'sent'), (e) => done('simple', 'blocked: ' + e.name));
+fetch(${JSON.stringify(gatewayUrl + '/api/status')}).then((r) => r.text()).then((t) => done('read', 'read ' + t.length), (e) => done('read', 'blocked: ' + e.name));
+const sock = new WebSocket(${JSON.stringify(ws + '/ws/events')});
+sock.onopen = () => done('ws', 'open');
+sock.onerror = () => done('ws', 'error');
+const agent = new WebSocket(${JSON.stringify(ws + '/api/agent/ws')});
+agent.onopen = () => done('agent', 'open');
+agent.onerror = () => done('agent', 'error');
+</script>`;
+}
+
+describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromium)', () => {
+  let gw: TestGateway;
+  let browser: BrowserSession;
+  let foreign: Server;
+  let foreignUrl = '';
+
+  beforeAll(async () => {
+    gw = await startConsoleGateway();
+    browser = await launchBrowser();
+    foreign = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(attackerPage(gw.url));
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+    foreignUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => foreign?.close(r));
+    await gw?.close();
+  });
+
+  it('a page from another origin can neither change settings, read the API nor open its sockets', async () => {
+    const before = await (await fetch(`${gw.url}/api/config/llm`)).json();
+    const refused: string[] = [];
+    const page = await browser.context.newPage();
+    page.on('response', (r) => {
+      if (r.url().startsWith(gw.url) && r.status() === 403) refused.push(r.url());
+    });
+    await page.goto(`${foreignUrl}/`);
+    await page.waitForFunction(() => {
+      const t = document.getElementById('out')?.textContent;
+      if (!t) return false;
+      const r = JSON.parse(t);
+      return ['json', 'simple', 'read', 'ws', 'agent'].every((k) => k in r);
+    }, null, { timeout: 15_000 });
+    const results = JSON.parse((await page.locator('#out').textContent()) ?? '{}');
+    expect(results.json).toMatch(/^blocked/);
+    expect(results.read).toMatch(/^blocked/);
+    expect(results.ws).toBe('error');
+    expect(results.agent).toBe('error');
+    const after = await (await fetch(`${gw.url}/api/config/llm`)).json();
+    expect(after.max_tokens).toBe(before.max_tokens);
+    // the simple request did reach the gateway, which refused it for its Origin
+    expect(results.simple).toBe('sent');
+    expect(refused).toContain(`${gw.url}/api/config/llm`);
+    await page.close();
+  });
+
+  it("serves the console with a CSP that blocks injected inline script, and the console's own calls work", async () => {
+    const page = browser.page;
+    const res = await page.goto(`${gw.url}/`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await waitForText(page.locator('.statusbar'), 'connected');
+    const outcome = await page.evaluate(
+      () =>
+        new Promise<{ ran: boolean; violation: string }>((resolve) => {
+          let violation = '';
+          document.addEventListener('securitypolicyviolation', (e) => (violation = e.violatedDirective));
+          const s = document.createElement('script');
+          s.textContent = 'window.__injected = true';
+          document.body.appendChild(s);
+          setTimeout(() => resolve({ ran: (window as unknown as { __injected?: boolean }).__injected === true, violation }), 200);
+        }),
+    );
+    expect(outcome.ran).toBe(false);
+    expect(outcome.violation).toMatch(/^script-src/);
+  });
+});
+
+describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /usr/bin/chromium)', () => {
+  let gw: TestGateway;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    gw = await startConsoleGateway({ config: { agent_token_required: true } });
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  it('asks for the operator token, refuses a wrong one, and connects with the right one', async () => {
+    const page = browser.page;
+    await page.goto(`${gw.url}/`);
+    const dialog = page.getByRole('dialog', { name: 'Operator token required' });
+    await dialog.waitFor();
+    await screenshot(page, 'token-prompt');
+    const field = dialog.getByLabel('Operator token');
+    await field.fill('not-the-token-0000000000');
+    await field.press('Enter');
+    await waitForText(page.getByRole('dialog', { name: 'Operator token required' }), 'did not accept the token');
+    await page.getByRole('dialog').getByLabel('Operator token').fill(gw.operatorToken);
+    await page.getByRole('dialog').getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await waitForText(page.locator('.statusbar'), /Gateway\s*connected/);
+    const phone = new PhoneSim(gw.url, gw.bearer, '+4915112345678');
+    await phone.greeting('Hello.');
+    await callCard(page, phone.sessionId).waitFor();
+    // the token is kept for this browser session only: a reload reconnects without asking again
+    await page.reload();
+    await callCard(page, phone.sessionId).waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+});
