@@ -157,8 +157,8 @@ async function benchTts() {
 const USER_1 = 'Hi, I would like to book a table for four people tomorrow evening, around seven if possible.';
 const USER_2 = 'Great, and is there parking nearby? We will come by car.';
 
-async function benchLlm(models: BenchModels) {
-  const cfg: AppConfig = { ...defaultConfig() };
+async function benchLlm(models: BenchModels, threads = 0) {
+  const cfg: AppConfig = { ...defaultConfig(), llama_threads: threads };
   const system: ChatMessage = { role: 'system', content: DEFAULT_SYSTEM_PROMPT };
   const llm = createLlamaLlm(() => cfg, { modelPath: models.qwen05 });
   const t0 = performance.now();
@@ -262,7 +262,8 @@ async function main() {
   console.table(tts.system);
   console.log('LLM…');
   const llm = await benchLlm(models);
-  console.table([llm]);
+  const llmAllCores = os.cpus().length > 1 ? await benchLlm(models, os.cpus().length) : null;
+  console.table(llmAllCores ? [llm, llmAllCores] : [llm]);
   console.log('turn: LLM stream → sentences → TTS…');
   const turn = await benchTurn(models);
   console.table(turn);
@@ -283,7 +284,7 @@ async function main() {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version },
     whisper_simd: whisperBuildSimd(),
     quick: QUICK,
-    asr, tts, llm, turn, targets,
+    asr, tts, llm, llm_all_cores: llmAllCores, turn, targets,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
   const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
