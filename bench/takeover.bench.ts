@@ -7,13 +7,15 @@
  *
  * Per turn, from the gateway's own metrics: added = (e2eLatencyMs − transcriptionDelayMs) − tts_ms − agent think.
  * A reference phase measures transcript → reply audio when the local (instant) model answers instead.
+ * The gateway process's event-loop delay is reported too: on a loaded machine it, not the gateway's
+ * work, sets the tail (`BENCH_NODE_FLAGS="--trace-gc"` shows collections).
  * Usage: npm run bench:takeover -- [--turns 1000] [--warmup 50] [--local-turns 200]
  * Prints and writes bench/results/takeover.json. Target: p99 added ≤ 2 ms.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,8 +34,15 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
   const engines = createInstantEngines();
   const app = await createApp({ dataDir, logToConsole: false, engines: engines.providers, env: {}, consoleDir: join(dataDir, 'none') });
   const url = await app.start();
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   process.send?.({ url });
   process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'loop-start') loop.enable();
+    if (m.cmd === 'loop-stats') {
+      loop.disable();
+      process.send?.({ p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
+    }
     if (m.cmd === 'stop') {
       await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -47,7 +56,7 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
   const WARMUP = Number(values.warmup);
   const LOCAL_TURNS = Number(values['local-turns']);
 
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])], env: { ...process.env, CF_TAKEOVER_BENCH_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])], env: { ...process.env, CF_TAKEOVER_BENCH_CHILD: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await new Promise<{ url: string }>((resolve) => child.once('message', (m) => resolve(m as { url: string })));
   const u = new URL(url);
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 2 });
@@ -115,6 +124,7 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
   }
 
   const take = await command({ type: 'takeover', session_id: sid });
+  child.send({ cmd: 'loop-start' });
   if (take.ok !== true) throw new Error(`takeover failed: ${JSON.stringify(take)}`);
   const takeover: number[] = [];
   const spans: number[] = [];
@@ -128,6 +138,10 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
     spans.push(m.e2eLatencyMs - m.transcriptionDelayMs);
     takeover.push(added(m, think));
   }
+  const loopDelay = await new Promise<{ p50: number; p99: number; max: number }>((resolve) => {
+    child.once('message', (m) => resolve(m as { p50: number; p99: number; max: number }));
+    child.send({ cmd: 'loop-stats' });
+  });
   await command({ type: 'release', session_id: sid });
   ws.close();
 
@@ -147,6 +161,8 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
     added_ms: { p50: pct(takeover, 50), p99: pct(takeover, 99), mean: mean(takeover), max: pct(takeover, 100) },
     transcript_to_audio_ms: { p50: pct(spans, 50), p99: pct(spans, 99) },
     agent_think_ms: { p50: pct(thinkMs, 50), p99: pct(thinkMs, 99) },
+    gateway_event_loop_delay_ms: { p50: Math.round(loopDelay.p50 * 1000) / 1000, p99: Math.round(loopDelay.p99 * 1000) / 1000, max: Math.round(loopDelay.max * 1000) / 1000 },
+    load_average: loadavg().map((x) => Math.round(x * 100) / 100),
     local_model_reference_transcript_to_audio_ms: { turns: local.length, p50: pct(local, 50), p99: pct(local, 99) },
     target_p99_ms: 2,
     pass: pct(takeover, 99) <= 2 && wrong === 0,
@@ -154,6 +170,7 @@ if (process.env.CF_TAKEOVER_BENCH_CHILD) {
   };
   console.log(`takeover round trip added by the gateway over ${result.turns} turns: p50 ${result.added_ms.p50} ms, p99 ${result.added_ms.p99} ms (target ≤ 2 ms: ${result.pass ? 'met' : 'MISSED'})`);
   console.log(`  transcript → reply audio: p50 ${result.transcript_to_audio_ms.p50} ms, p99 ${result.transcript_to_audio_ms.p99} ms; agent think p99 ${result.agent_think_ms.p99} ms; wrong replies ${wrong}`);
+  console.log(`  gateway event-loop delay during the run: p50 ${result.gateway_event_loop_delay_ms.p50} ms, p99 ${result.gateway_event_loop_delay_ms.p99} ms; load average ${result.load_average.join(' ')} on ${result.cpus} cores`);
   console.log(`  reference, transcript → reply audio with the local instant model: p50 ${result.local_model_reference_transcript_to_audio_ms.p50} ms, p99 ${result.local_model_reference_transcript_to_audio_ms.p99} ms`);
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'takeover.json'), JSON.stringify(result, null, 2) + '\n');
