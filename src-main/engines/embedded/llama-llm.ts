@@ -179,19 +179,20 @@ export class LlamaLlm implements Llm {
 
   async complete(req: LlmRequest): Promise<LlamaResult> {
     if (req.signal?.aborted) throw abortError(req.signal);
-    let m: Loaded;
-    try {
-      m = await this.model();
-      this.lastError = null;
-    } catch (e) {
-      if (e instanceof ModelMissingError || e instanceof ModelFileError) {
-        this.lastError = e.message;
-        throw new EngineUnavailableError('llm', e.message);
-      }
-      throw e;
-    }
+    // one generation at a time; a model switch (config change) happens between generations, never under one
     return this.lock.run(async () => {
       if (req.signal?.aborted) throw abortError(req.signal);
+      let m: Loaded;
+      try {
+        m = await this.model();
+        this.lastError = null;
+      } catch (e) {
+        if (e instanceof ModelMissingError || e instanceof ModelFileError) {
+          this.lastError = e.message;
+          throw new EngineUnavailableError('llm', e.message);
+        }
+        throw e;
+      }
       const s = await this.session(m, req.sessionKey || DEFAULT_KEY);
       const history = toHistory(req.messages);
       const seq = s.sequence;
