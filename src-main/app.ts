@@ -24,6 +24,8 @@ import { createLogger, type Logger } from './logging/logger';
 import { NoPhoneBridge, type CallControl } from './phone/call-control';
 import { AdbPhoneBridge, generateBearer, sessionEndReason } from './phone';
 import { registerDeviceRoutes } from './gateway/routes/devices';
+import { CallStore } from './store';
+import { registerHistoryRoutes } from './gateway/routes/history';
 import { MockCallManager } from './mock-call';
 import { registerMockCallRoutes } from './gateway/routes/mock-call';
 import { createAgentInterface } from './agents';
@@ -134,6 +136,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // ---- capabilities: each is constructed here and plugs its routes, observers and hooks into `ext` ----
 
+  // call history: every turn committed as it completes; caller memory lives here too
+  const history = CallStore.open(dataDir, {
+    settings: () => config.get(),
+    onError: (err, context) => logger.error({ err, context }, 'call history'),
+  });
+  ext.callerMemory = history;
+  ext.observers.push(history);
+  ext.routes.push((app) => registerHistoryRoutes(app, history));
+
   if (bridge) {
     ext.routes.push((app) => registerDeviceRoutes(app, bridge));
     // the phone never tells the gateway that a call ended: the bridge sees it in the phone's call state
@@ -202,6 +213,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const f of ext.onStop) await f();
       calls.endAll('shutdown');
       await server.close();
+      await history.whenDurable();
+      history.close();
       await engines.close();
       closeLog();
     },
