@@ -91,7 +91,7 @@ export class TurnPipeline {
   }
 
   /** /api/asr: transcribe (and cache for the following /api/turn). */
-  async transcribe(wav: Uint8Array, signal?: AbortSignal): Promise<TimedAsr> {
+  async transcribe(wav: Uint8Array): Promise<TimedAsr> {
     const { value } = this.asrCache.get(wav, async () => {
       let audio;
       try {
@@ -100,7 +100,9 @@ export class TurnPipeline {
         throw new HttpError(400, `invalid audio: ${(e as Error).message}`);
       }
       const t0 = performance.now();
-      const r = await this.o.engines().asr.transcribe({ wav, audio, language: this.o.config().stt_language, signal });
+      // shared by every request with these bytes (the phone's /api/asr and /api/turn), so it is not
+      // tied to the first requester's connection: one client going away must not fail the other
+      const r = await this.o.engines().asr.transcribe({ wav, audio, language: this.o.config().stt_language });
       return { ...r, text: safeText(r.text), asrMs: ms1(performance.now() - t0) };
     });
     return value;
@@ -201,7 +203,7 @@ export class TurnPipeline {
       if (input.skipAsr && hint) transcript = hint;
       else {
         try {
-          asr = await this.transcribe(input.audio, input.signal);
+          asr = await this.transcribe(input.audio);
         } catch (e) {
           if (e instanceof HttpError) {
             // unusable audio: close the turn the console saw start
@@ -299,7 +301,7 @@ export class TurnPipeline {
     let transcript = '';
     let asrMs = 0;
     try {
-      const r = await this.transcribe(input.audio, input.signal);
+      const r = await this.transcribe(input.audio);
       transcript = r.text;
       asrMs = r.asrMs;
     } catch {

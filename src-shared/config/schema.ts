@@ -142,8 +142,25 @@ export function migrateLegacy(raw: Record<string, unknown>): Record<string, unkn
 }
 
 /** Validate a raw object into a full config; errors name the key. */
+/**
+ * Upstream's config POSTs stored whatever they were sent, so a real config.json can hold `"300"` for a
+ * number or `"true"` for a boolean. Such values of known keys are read as what they clearly mean;
+ * anything still wrong is reported by the schema, naming the key.
+ */
+export function coerceLoose(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string' || !(k in configShape)) continue;
+    const kind = keyKind(k);
+    const t = v.trim();
+    if ((kind === 'int' && /^[+-]?\d+$/.test(t)) || (kind === 'float' && t !== '' && Number.isFinite(Number(t)))) out[k] = Number(t);
+    else if (kind === 'bool' && /^(true|false)$/i.test(t)) out[k] = t.toLowerCase() === 'true';
+  }
+  return out;
+}
+
 export function parseConfig(raw: Record<string, unknown>): AppConfig {
-  const r = configSchema.safeParse(migrateLegacy(raw));
+  const r = configSchema.safeParse(coerceLoose(migrateLegacy(raw)));
   if (!r.success) {
     const issues = r.error.issues.map((i) => ({ key: i.path.join('.') || '(root)', message: i.message }));
     throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, issues);

@@ -245,3 +245,14 @@ describe('fillOwner', () => {
     expect(fillOwner('{owner}', '$&')).toBe('$&');
   });
 });
+
+describe('config.json written by upstream with loosely typed values', () => {
+  it('reads numeric and boolean strings of known keys as numbers and booleans', () => {
+    const cfg = parseConfig({ max_duration_sec: '300', tts_speed: '1.1', keep_history: 'True', llm_model: '42' });
+    expect(cfg.max_duration_sec).toBe(300);
+    expect(cfg.tts_speed).toBe(1.1);
+    expect(cfg.keep_history).toBe(true);
+    expect(cfg.llm_model).toBe('42');
+    expect(() => parseConfig({ max_duration_sec: 'five minutes' })).toThrow(/max_duration_sec/);
+  });
+});

@@ -80,7 +80,7 @@ export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.post('/api/asr', async (req, reply) => {
     try {
       const f = form(req);
-      const r = await ctx.pipeline.transcribe(audioOf(f), clientGone(reply));
+      const r = await ctx.pipeline.transcribe(audioOf(f));
       return { transcript: r.text, asr_ms: r.asrMs };
     } catch (e) {
       if (e instanceof HttpError) return httpError(reply, e);
