@@ -122,10 +122,7 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     const box = page.getByRole('textbox', { name: /edit the draft or approve it/ });
     await box.waitFor();
     const heard = speak();
-    await page.waitForFunction(() => {
-      const t = document.querySelector<HTMLTextAreaElement>('.composer textarea');
-      return !!t && t.value.startsWith('You said: caller utterance number');
-    }, null, { timeout: 15_000 });
+    await expect.poll(() => box.inputValue(), { timeout: 15_000 }).toMatch(/^You said: caller utterance number \d+/);
     const draft = await box.inputValue();
     await screenshot(page, 'call-draft');
     await box.press('Enter');
@@ -204,13 +201,11 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     await page.goto(`${gw.url}/#/calls`);
     await callCard(page, second.sessionId).waitFor();
     // Tab through the page until the call's Open link has the focus, then Enter
+    const open = callCard(page, second.sessionId).getByRole('link', { name: 'Open' });
     let found = false;
     for (let i = 0; i < 40 && !found; i++) {
       await page.keyboard.press('Tab');
-      found = await page.evaluate((s) => {
-        const a = document.activeElement;
-        return !!a && a.textContent === 'Open' && !!a.closest(`[data-session="${s}"]`);
-      }, second.sessionId);
+      found = await open.evaluate((a) => a === a.ownerDocument.activeElement);
     }
     expect(found).toBe(true);
     await page.keyboard.press('Enter');
@@ -218,12 +213,13 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     await page.keyboard.press('t');
     const box = page.getByRole('textbox', { name: 'Type what the caller hears' });
     await box.waitFor();
-    await page.waitForFunction(() => document.activeElement?.tagName === 'TEXTAREA', null, { timeout: 10_000 });
+    await page.locator('.composer textarea:focus').waitFor();
     const heard = second.say(utterance(1, 24000, 42));
     await page.locator('.awaiting').waitFor();
     await page.keyboard.type('Typed without a mouse.');
     await page.keyboard.press('Enter');
     expect((await heard).reply).toBe('Typed without a mouse.');
+    await waitForText(page.locator('.composer-status'), 'Sent');
     await page.keyboard.press('Escape');
     await page.keyboard.press('h');
     await waitForText(page.locator('.page-header'), /Assistant/);

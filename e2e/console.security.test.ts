@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, startConsoleGateway, waitForText } from './helpers/console-app';
+import { callCard, getJson, startConsoleGateway, waitForText } from './helpers/console-app';
 import { PhoneSim } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 
@@ -57,25 +57,21 @@ describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromi
   });
 
   it('a page from another origin can neither change settings, read the API nor open its sockets', async () => {
-    const before = await (await fetch(`${gw.url}/api/config/llm`)).json();
+    const before = await getJson(`${gw.url}/api/config/llm`);
     const refused: string[] = [];
     const page = await browser.context.newPage();
     page.on('response', (r) => {
       if (r.url().startsWith(gw.url) && r.status() === 403) refused.push(r.url());
     });
     await page.goto(`${foreignUrl}/`);
-    await page.waitForFunction(() => {
-      const t = document.getElementById('out')?.textContent;
-      if (!t) return false;
-      const r = JSON.parse(t);
-      return ['json', 'simple', 'read', 'ws', 'agent'].every((k) => k in r);
-    }, null, { timeout: 15_000 });
-    const results = JSON.parse((await page.locator('#out').textContent()) ?? '{}');
+    const read = async () => JSON.parse((await page.locator('#out').textContent()) || '{}') as Record<string, string>;
+    await expect.poll(async () => Object.keys(await read()).sort(), { timeout: 15_000 }).toEqual(['agent', 'json', 'read', 'simple', 'ws']);
+    const results = await read();
     expect(results.json).toMatch(/^blocked/);
     expect(results.read).toMatch(/^blocked/);
     expect(results.ws).toBe('error');
     expect(results.agent).toBe('error');
-    const after = await (await fetch(`${gw.url}/api/config/llm`)).json();
+    const after = await getJson(`${gw.url}/api/config/llm`);
     expect(after.max_tokens).toBe(before.max_tokens);
     // the simple request did reach the gateway, which refused it for its Origin
     expect(results.simple).toBe('sent');
@@ -88,17 +84,15 @@ describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromi
     const res = await page.goto(`${gw.url}/`);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await waitForText(page.locator('.statusbar'), 'connected');
-    const outcome = await page.evaluate(
-      () =>
-        new Promise<{ ran: boolean; violation: string }>((resolve) => {
-          let violation = '';
-          document.addEventListener('securitypolicyviolation', (e) => (violation = e.violatedDirective));
-          const s = document.createElement('script');
-          s.textContent = 'window.__injected = true';
-          document.body.appendChild(s);
-          setTimeout(() => resolve({ ran: (window as unknown as { __injected?: boolean }).__injected === true, violation }), 200);
-        }),
-    );
+    // (a string: this test program has no DOM typings)
+    const outcome = (await page.evaluate(`new Promise((resolve) => {
+      let violation = '';
+      document.addEventListener('securitypolicyviolation', (e) => (violation = e.violatedDirective));
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = true';
+      document.body.appendChild(s);
+      setTimeout(() => resolve({ ran: window.__injected === true, violation }), 200);
+    })`)) as { ran: boolean; violation: string };
     expect(outcome.ran).toBe(false);
     expect(outcome.violation).toMatch(/^script-src/);
   });

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, startConsoleGateway, waitForText } from './helpers/console-app';
+import { callCard, getJson, startConsoleGateway, waitForText } from './helpers/console-app';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 import { concatPcm, encodeWav, parseWav, silence } from '../src-shared/audio/wav';
 import type { EventEnvelope } from '../src-shared/protocol/events';
 
-const json = async (url: string) => (await fetch(url)).json();
+const json = getJson;
 
 describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)', () => {
   let gw: TestGateway;
@@ -201,7 +201,7 @@ describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${gw.url}/#/calls/${phone.sessionId}`);
     await page.locator('.transcript .line-assistant').first().waitFor();
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     expect(bg).toBe('rgb(14, 19, 27)');
     await screenshot(page, 'call-dark');
     await page.goto(`${gw.url}/#/calls`);

@@ -13,11 +13,6 @@ export async function waitForText(locator: Locator, text: string | RegExp, timeo
   await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout });
 }
 
-/** Wait for a predicate evaluated in the page. */
-export async function waitInPage<T>(page: Page, fn: (arg: T) => boolean, arg: T, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(fn, arg, { timeout });
-}
-
 /** The card of a live call on the Live calls view. */
 export function callCard(page: Page, sid: string): Locator {
   return page.locator(`article.call-card[data-session="${sid}"]`);
@@ -25,11 +20,19 @@ export function callCard(page: Page, sid: string): Locator {
 
 /** Transcript lines of the open call view, as {kind, who, text}. */
 export async function transcriptLines(page: Page): Promise<{ kind: string; who: string; text: string }[]> {
-  return page.locator('.transcript .line').evaluateAll((els) =>
-    els.map((el) => ({
-      kind: (el as HTMLElement).dataset.kind ?? '',
-      who: el.querySelector('.line-who')?.textContent ?? '',
-      text: el.querySelector('.line-text')?.textContent ?? '',
-    })),
-  );
+  const out: { kind: string; who: string; text: string }[] = [];
+  for (const line of await page.locator('.transcript .line').all()) {
+    out.push({
+      kind: (await line.getAttribute('data-kind')) ?? '',
+      who: (await line.locator('.line-who').textContent()) ?? '',
+      text: (await line.locator('.line-text').textContent()) ?? '',
+    });
+  }
+  return out;
+}
+
+/** JSON of a gateway GET (test code reads fields freely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
 }

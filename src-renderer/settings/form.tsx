@@ -57,7 +57,7 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
       } catch (e) {
         if (e instanceof ApiError && e.errors.length) {
           setErrors(Object.fromEntries(e.errors.map((x) => [x.key, x.message])));
-          setMessage({ tone: 'bad', text: 'Some values are not valid — see the fields marked below.' });
+          setMessage({ tone: 'bad', text: 'Some values are not valid — see the marked fields.' });
         } else setMessage({ tone: 'bad', text: e instanceof ApiError && e.missing ? 'This setting cannot be changed through this gateway.' : (e as Error).message });
         return false;
       } finally {

@@ -1,7 +1,8 @@
 /**
  * Puts the event stream back in order using the gateway's `seq`: duplicates are dropped, an event
  * that arrives early waits (bounded) for the ones before it, and a hole that does not fill in time
- * counts as missed events and asks for a resync from REST. Events without `seq` (an upstream
+ * counts as missed events and asks for a resync from REST. After a (re)connect the first frames settle
+ * for a moment and the stream starts at the lowest seq among them. Events without `seq` (an upstream
  * gateway) pass straight through. Pure logic with an injectable timer: unit-tested in Node.
  */
 import type { EventEnvelope } from '../api/types';
@@ -27,6 +28,11 @@ export interface SequencerOptions {
   gapTimeoutMs?: number;
   /** early events held at most; more → give up on the hole at once */
   maxBuffer?: number;
+  /**
+   * After a (re)connect the first frames are collected this long and the stream starts at the lowest
+   * seq among them, so a reordering right at the start is not mistaken for late events.
+   */
+  anchorMs?: number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
 }
@@ -52,7 +58,7 @@ export class EventSequencer {
     this.cancelTimer();
   }
 
-  /** The next seq expected (null before the first event after a reset). */
+  /** The next seq expected (null while settling after a reset). */
   get expected(): number | null {
     return this.next;
   }
@@ -66,11 +72,21 @@ export class EventSequencer {
     const out: EventEnvelope[] = [];
     for (const e of events) this.accept(e, out);
     this.drain(out);
-    if (this.buffer.size > (this.o.maxBuffer ?? 1000)) this.giveUp(out);
+    if (this.buffer.size > (this.o.maxBuffer ?? 1000)) {
+      if (this.next === null) this.anchor(out);
+      this.giveUp(out);
+    }
     this.stats.buffered = this.buffer.size;
     if (this.buffer.size && !this.timer) this.armTimer();
     if (!this.buffer.size) this.cancelTimer();
     this.emit(out);
+  }
+
+  /** Start the stream at the lowest buffered seq (end of the settle window after a reset). */
+  private anchor(out: EventEnvelope[]): void {
+    if (this.next !== null || !this.buffer.size) return;
+    this.next = Math.min(...this.buffer.keys());
+    this.drain(out);
   }
 
   private accept(e: EventEnvelope, out: EventEnvelope[]): void {
@@ -81,8 +97,10 @@ export class EventSequencer {
       return;
     }
     if (this.next === null) {
-      // the first event after a reset is the new base; anything older that was buffered is moot
-      this.next = seq;
+      // settling after a reset: collect, the lowest seq becomes the base when the window ends
+      if (this.buffer.has(seq)) this.stats.duplicates++;
+      else this.buffer.set(seq, e);
+      return;
     }
     if (seq < this.next) {
       if (this.seen.has(seq)) this.stats.duplicates++;
@@ -140,13 +158,16 @@ export class EventSequencer {
 
   private armTimer(): void {
     const set = this.o.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+    const settling = this.next === null;
     this.timer = set(() => {
       this.timer = null;
       const out: EventEnvelope[] = [];
-      this.giveUp(out);
+      if (settling) this.anchor(out);
+      else this.giveUp(out);
       this.stats.buffered = this.buffer.size;
+      if (this.buffer.size) this.armTimer();
       this.emit(out);
-    }, this.o.gapTimeoutMs ?? 1500);
+    }, settling ? (this.o.anchorMs ?? 30) : (this.o.gapTimeoutMs ?? 1500));
   }
 
   private cancelTimer(): void {

@@ -53,6 +53,7 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
   const [status, setStatus] = useState<{ tone: 'ok' | 'bad' | 'info'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
+  const root = useRef<HTMLElement>(null);
   const typing = useRef<{ sentAt: number; idle: ReturnType<typeof setTimeout> | null }>({ sentAt: 0, idle: null });
 
   useImperativeHandle(ref, () => ({ focus: () => box.current?.focus() }), []);
@@ -113,13 +114,14 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
       setStatus({ tone: 'bad', text: e instanceof ApiError && e.missing ? 'Replying is not available in this gateway.' : (e as Error).message });
     } finally {
       setBusy(false);
-      box.current?.focus();
+      // back to the text box after a quick phrase, but never steal the focus from elsewhere (Esc, H)
+      if (root.current && document.activeElement && root.current.contains(document.activeElement)) box.current?.focus();
     }
   };
 
   const label = mode === 'draft' ? 'Reply to speak (edit the draft or approve it)' : 'Type what the caller hears';
   return (
-    <section className="composer" aria-label="Your reply">
+    <section className="composer" aria-label="Your reply" ref={root}>
       {awaiting ? (
         <div className="awaiting" role="status">
           <div className="awaiting-head">
