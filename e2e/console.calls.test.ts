@@ -117,6 +117,19 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     expect((await heard).reply).toBe('One moment, please.');
   });
 
+  it('tells the operator on any other page that a caller is waiting for them', async () => {
+    await page.goto(`${gw.url}/#/history`);
+    const heard = speak();
+    const banner = page.getByRole('alert').filter({ hasText: 'A caller is waiting for your reply' });
+    await banner.waitFor();
+    await banner.getByRole('link', { name: 'Answer now' }).click();
+    const box = page.getByRole('textbox', { name: 'Type what the caller hears' });
+    await box.fill('Back with you.');
+    await box.press('Enter');
+    expect((await heard).reply).toBe('Back with you.');
+    expect(await page.getByRole('alert').filter({ hasText: 'A caller is waiting' }).count()).toBe(0);
+  });
+
   it('draft mode: the assistant proposes, the operator approves with Enter', async () => {
     await page.getByRole('button', { name: /Switch to draft/ }).click();
     const box = page.getByRole('textbox', { name: /edit the draft or approve it/ });

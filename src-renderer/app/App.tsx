@@ -10,7 +10,7 @@ import { DevicesView } from '../views/Devices';
 import { HistoryView } from '../views/History';
 import { MockCallView } from '../views/MockCall';
 import { SettingsView } from '../views/Settings';
-import { ServicesContext, useConnection, useLive, type ConsoleServices } from './context';
+import { ServicesContext, useConnection, useLive, usePrefs, type ConsoleServices } from './context';
 import { href, useRoute } from './router';
 
 const NAV: { id: string; label: string; icon: IconName }[] = [
@@ -95,9 +95,31 @@ function Main() {
     <>
       <Nav current={view ?? 'calls'} />
       <main id="main" ref={mainRef} tabIndex={-1}>
+        <WaitingBanner current={view === 'calls' && arg ? arg : ''} />
         {content}
       </main>
     </>
+  );
+}
+
+/** On any other page: a caller is waiting for this operator's reply. */
+function WaitingBanner({ current }: { current: string }) {
+  const me = usePrefs((p) => p.operatorName);
+  const waiting = useLive((s) => {
+    for (const c of Object.values(s.calls)) {
+      const h = c.awaiting?.holder;
+      if (c.awaiting && c.summary.state !== 'ended' && h?.kind === 'operator' && h.name === me && c.summary.session_id !== current) return c.summary.session_id;
+    }
+    return null;
+  });
+  if (!waiting) return null;
+  return (
+    <div className="waiting-banner" role="alert">
+      <Icon name="hand" size={16} /> A caller is waiting for your reply.
+      <a className="btn btn-primary" href={href('calls', waiting)}>
+        Answer now
+      </a>
+    </div>
   );
 }
 

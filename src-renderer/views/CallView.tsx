@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useLive, useServices, usePrefs } from '../app/context';
 import { useAction, useHotkey, useNow } from '../app/hooks';
-import { href, navigate } from '../app/router';
+import { href } from '../app/router';
 import { Icon } from '../components/icons';
 import { Transcript } from '../components/Transcript';
 import { Badge, Button, EmptyState, Field, Notice, PageHeader } from '../components/ui';
@@ -192,7 +192,6 @@ export function CallView({ sid }: { sid: string }) {
   useHotkey('t', () => (mine ? composer.current?.focus() : take('takeover')), !ended);
   useHotkey('d', () => take('draft'), !ended && !(mine && holder?.mode === 'draft'));
   useHotkey('h', handBack, !ended && mine);
-  useHotkey('Escape', () => navigate('calls'), !mine);
 
   // focus the composer when the call becomes ours (also after a takeover from another console)
   const wasMine = useRef(false);
@@ -218,7 +217,7 @@ export function CallView({ sid }: { sid: string }) {
   const secs = (ended ? (s.ended_at ?? now / 1000) : now / 1000) - s.started_at;
   const h = holderText(s);
   return (
-    <section className="page call-page" aria-labelledby="call-title">
+    <section className="page call-page" aria-labelledby="call-title" data-session={sid} data-seq={call.lastSeq}>
       <PageHeader
         id="call-title"
         title={

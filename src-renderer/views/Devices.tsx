@@ -20,9 +20,59 @@ const FIX_LABEL: Record<string, string> = {
   verify_profile: 'Verify the profile', start_rootd: 'Start the root helper', remove_test_audio: 'Remove test audio', disable_ota: 'Disable system updates',
 };
 
+/** Installing the app needs the APK: picked with the desktop file dialog, or typed as a path. */
+function ApkInstall({ serial, onDone }: { serial: string; onDone: () => void }) {
+  const { api, bridge } = useServices();
+  const [path, setPath] = useState('');
+  const act = useAction();
+  const install = (p: string) =>
+    void act.run(async () => {
+      const r = await api.deviceAction(serial, 'install_apk', { apk_path: p });
+      onDone();
+      if (!r.ok) throw new Error(r.detail || 'The app was not installed.');
+      return r.detail || 'Installed.';
+    });
+  return (
+    <div className="apk">
+      <div className="row">
+        <label className="sr-only" htmlFor={`apk-${serial}`}>
+          Path of the Clawfinger APK
+        </label>
+        <input id={`apk-${serial}`} placeholder="/path/to/clawfinger.apk" value={path} onChange={(e) => setPath(e.target.value)} />
+        {bridge ? (
+          <Button
+            onClick={() =>
+              void bridge.pickFile([{ name: 'Android app', extensions: ['apk'] }]).then((p) => {
+                if (p) setPath(p);
+              })
+            }
+          >
+            Choose…
+          </Button>
+        ) : null}
+        <Button busy={act.busy} disabled={!path.trim()} onClick={() => install(path.trim())}>
+          Install the app
+        </Button>
+      </div>
+      {act.error ? <span className="field-error" role="alert">{act.error}</span> : act.ok ? <span className="ok-text" role="status">{act.ok}</span> : null}
+    </div>
+  );
+}
+
 function CheckRow({ serial, check, onDone }: { serial: string; check: HealthCheck; onDone: () => void }) {
   const { api } = useServices();
   const act = useAction();
+  if (check.fix === 'install_apk' && check.status !== 'ok')
+    return (
+      <li className={`check check-${check.status}`}>
+        <Badge tone={TONE[check.status]}>{STATUS_TEXT[check.status]}</Badge>
+        <div className="check-body">
+          <strong>{check.title}</strong>
+          <span className="muted">{check.detail}</span>
+          <ApkInstall serial={serial} onDone={onDone} />
+        </div>
+      </li>
+    );
   return (
     <li className={`check check-${check.status}`}>
       <Badge tone={TONE[check.status]}>{STATUS_TEXT[check.status]}</Badge>

@@ -41,7 +41,9 @@ export function DialView() {
             });
             if (!r.ok) throw new Error(r.detail || 'The phone did not place the call.');
             if (instructions.trim()) applyInstructionsToNextCall(live, check.number, (sid) => api.setCallInstructions(sid, instructions.trim()));
-            return `Calling ${check.number}… the call appears under Live calls when the phone connects.`;
+            // a gateway that applies a per-call greeting echoes it; otherwise say so instead of pretending
+            const ignored = greeting.trim() && r.greeting === undefined ? ' This gateway does not support a greeting per call yet: the default greeting is used.' : '';
+            return `Calling ${check.number}… the call appears under Live calls when the phone connects.${ignored}`;
           });
         }}
       >

@@ -18,6 +18,11 @@ const OUTCOME_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'neutral' | 'info'> =
   completed: 'ok', active: 'info', no_turns: 'neutral', rejected: 'warn', auth_failed: 'bad', interrupted: 'warn', imported: 'neutral',
 };
 
+/** Producer kinds of a call as words. */
+function handledBy(kinds: string[]): string {
+  return kinds.map((h) => parseProducer(h).label.split(' · ')[0]).join(', ') || '—';
+}
+
 function dayStart(v: string): number | undefined {
   if (!v) return undefined;
   const t = new Date(`${v}T00:00:00`).getTime();
@@ -113,7 +118,7 @@ function CallRow({ c }: { c: CallListItem }) {
       <td>
         <Badge tone={OUTCOME_TONE[c.outcome] ?? 'neutral'}>{c.outcome.replace(/_/g, ' ')}</Badge>
       </td>
-      <td>{c.handled_by.map((h) => parseProducer(h).label.split(' · ')[0]).join(', ') || '—'}</td>
+      <td>{handledBy(c.handled_by)}</td>
       <td className="snippet-cell">{c.match ? <Snippet text={c.match.snippet} /> : null}</td>
     </tr>
   );
@@ -254,13 +259,13 @@ function HistoryDetail({ id }: { id: string }) {
   return (
     <>
       <div className="card">
-        <dl className="facts">
+        <dl className="facts facts-call">
           <div><dt>Number</dt><dd><NumberReveal number={c.number} /></dd></div>
           <div><dt>Direction</dt><dd>{DIRECTION_LABEL[c.direction] ?? c.direction}</dd></div>
           <div><dt>Started</dt><dd>{formatDateTime(c.started_at)}</dd></div>
           <div><dt>Duration</dt><dd className="mono">{formatDuration(c.duration_s)}</dd></div>
           <div><dt>Outcome</dt><dd><Badge tone={OUTCOME_TONE[c.outcome] ?? 'neutral'}>{c.outcome.replace(/_/g, ' ')}</Badge>{c.end_reason ? ` ${c.end_reason.replace(/_/g, ' ')}` : ''}</dd></div>
-          <div><dt>Handled by</dt><dd>{c.handled_by.join(', ') || '—'}</dd></div>
+          <div><dt>Handled by</dt><dd>{handledBy(c.handled_by)}</dd></div>
         </dl>
         <div className="row">
           <a className="btn btn-secondary" href={api.exportUrl(c.id, 'json')} download>

@@ -1,0 +1,55 @@
+/**
+ * The Devices view against the real phone bridge talking to a fake adb server: a phone that is not
+ * set up shows its failing health checks with explanations and fix buttons; a fix runs on the
+ * "phone" and the check turns OK; the status bar follows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { HAS_CHROMIUM, buildConsole, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
+import { waitForText } from './helpers/console-app';
+import { FakeAdbServer } from '../test/helpers/fake-adb-server';
+import { startGateway, type TestGateway } from '../test/helpers/gateway';
+
+describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromium)', () => {
+  let adb: FakeAdbServer;
+  let gw: TestGateway;
+  let browser: BrowserSession;
+  let page: Page;
+
+  beforeAll(async () => {
+    adb = await FakeAdbServer.start();
+    adb.plug({ serial: 'FAKE0001', model: 'Pixel 7', androidVersion: '14', sdk: 34 });
+    // no `phone` stand-in: the app builds its real ADB bridge, pointed at the fake adb server
+    gw = await startGateway({ app: { consoleDir: await buildConsole(), phone: undefined }, config: { adb_host: '127.0.0.1', adb_port: adb.port, adb_start_server: false } });
+    browser = await launchBrowser();
+    page = browser.page;
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    await adb?.close();
+  });
+
+  it('lists the phone and explains what is missing, with a fix button per problem', async () => {
+    await page.goto(`${gw.url}/#/devices`);
+    const card = page.locator('.device-card').filter({ hasText: 'FAKE0001' });
+    await card.waitFor();
+    await waitForText(card, 'Pixel 7');
+    await card.getByRole('link', { name: 'Details and setup' }).click();
+    await waitForText(page.locator('h1'), 'Phone FAKE0001');
+    await page.locator('section[aria-labelledby="checks-title"] .check').first().waitFor();
+    const problems = page.locator('section[aria-labelledby="checks-title"] .check:not(.check-ok)');
+    expect(await problems.count()).toBeGreaterThan(0);
+    await screenshot(page, 'devices-detail');
+    // a fix runs on the phone and its check turns OK
+    const wizard = page.locator('section[aria-labelledby="setup-title"]');
+    const ota = wizard.locator('.check').filter({ hasText: 'Automatic system updates' });
+    await ota.getByRole('button', { name: 'Disable system updates' }).click();
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/api/devices/FAKE0001`)).json()) as { checks: { id: string; status: string }[] }).checks.find((c) => c.id === 'ota')?.status, { timeout: 15_000 }).toBe('ok');
+    await ota.waitFor({ state: 'detached' });
+    // installing the app asks for the APK
+    expect(await wizard.getByLabel('Path of the Clawfinger APK').isVisible()).toBe(true);
+    await waitForText(page.locator('.statusbar'), /Phone\s*(connected|needs setup)/);
+  });
+});
