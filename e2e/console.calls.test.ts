@@ -15,7 +15,7 @@ import type { TestGateway } from '../test/helpers/gateway';
 
 const GREETING = 'Hello, this is the assistant of the owner.';
 
-describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs /usr/bin/chromium)', () => {
+describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let gw: TestGateway;
   let browser: BrowserSession;
   let page: Page;

@@ -10,7 +10,7 @@ import { waitForText } from './helpers/console-app';
 import { FakeAdbServer } from '../test/helpers/fake-adb-server';
 import { startGateway, type TestGateway } from '../test/helpers/gateway';
 
-describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromium)', () => {
+describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let adb: FakeAdbServer;
   let gw: TestGateway;
   let browser: BrowserSession;

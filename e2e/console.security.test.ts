@@ -33,7 +33,7 @@ agent.onerror = () => done('agent', 'error');
 </script>`;
 }
 
-describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromium)', () => {
+describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let gw: TestGateway;
   let browser: BrowserSession;
   let foreign: Server;
@@ -98,7 +98,7 @@ describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromi
   });
 });
 
-describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /usr/bin/chromium)', () => {
+describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let gw: TestGateway;
   let browser: BrowserSession;
 

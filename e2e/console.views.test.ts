@@ -18,7 +18,7 @@ import type { EventEnvelope } from '../src-shared/protocol/events';
 
 const json = getJson;
 
-describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)', () => {
+describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let gw: TestGateway;
   let browser: BrowserSession;
   let page: Page;

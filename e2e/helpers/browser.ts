@@ -104,7 +104,7 @@ export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark'; extr
     permissions: opts.permissions,
   });
   // fail with the step that hung, well inside the test's own timeout
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(20_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));

@@ -9,7 +9,7 @@ export async function startConsoleGateway(opts: { config?: Record<string, unknow
 }
 
 /** Wait until the locator's text contains `text` (substring) or matches the regex. */
-export async function waitForText(locator: Locator, text: string | RegExp, timeout = 15_000): Promise<void> {
+export async function waitForText(locator: Locator, text: string | RegExp, timeout = 20_000): Promise<void> {
   await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout });
 }
 

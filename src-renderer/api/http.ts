@@ -90,7 +90,7 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const t = this.o.token?.();
     if (t) headers.Authorization = `Bearer ${t}`;
-    let payload: BodyInit | undefined;
+    let payload: FormData | string | undefined;
     if (body instanceof FormData) payload = body;
     else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
