@@ -137,5 +137,5 @@ export class GatewayApi {
   mockCalls = () => this.http.get<MockCallList>('/api/mock-call');
   startMockCall = (body: Record<string, unknown>) => this.http.post<{ ok: boolean; mock_call: { id: string; session_id: string } }>('/api/mock-call/start', body);
   stopMockCall = (id?: string) => this.http.post<{ ok: boolean }>('/api/mock-call/stop', id ? { id } : {});
-  mockDevices = () => this.http.get<{ inputs?: { id: string; name?: string }[]; outputs?: { id: string; name?: string }[]; [k: string]: unknown }>('/api/mock-call/devices');
+  mockDevices = () => this.http.get<{ inputs: { id: string; description: string }[]; outputs: { id: string; description: string }[]; tool: string | null; note?: string }>('/api/mock-call/devices');
 }

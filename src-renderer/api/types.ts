@@ -209,7 +209,7 @@ export interface ModelsResponse {
 /** Mock calls. */
 export interface MockCallInfo {
   id: string;
-  session_id: string;
+  session_id: string | null;
   state: string;
   [k: string]: unknown;
 }

@@ -75,7 +75,7 @@ export interface SignalsState {
   versions: Record<ConfigSection, number>;
   downloads: Record<string, DownloadState>;
   mock: Record<string, MockState>;
-  /** last microphone level of a mock call, 0..1 */
+  /** last microphone level of a mock call, 0..1 (−60…0 dBFS) */
   mockLevel: number;
   /** recent notable gateway events outside calls (dial, hangup), newest last, bounded */
   activity: { id: string; at: number; text: string }[];
@@ -130,11 +130,13 @@ export function applySignals(store: StoreApi<SignalsState>, events: EventEnvelop
       downloads[d.id] = d as unknown as DownloadState;
     } else if (e.type === 'mock.state') {
       mock ??= { ...s.mock };
-      const key = String(d.id ?? e.session_id ?? 'mock');
-      mock[key] = { id: typeof d.id === 'string' ? d.id : undefined, session_id: e.session_id || (d.session_id as string), state: String(d.state ?? ''), detail: typeof d.detail === 'string' ? d.detail : undefined };
+      const key = String(d.mock_id ?? d.id ?? e.session_id ?? 'mock');
+      const id = typeof d.mock_id === 'string' ? d.mock_id : typeof d.id === 'string' ? d.id : undefined;
+      mock[key] = { id, session_id: e.session_id || (d.session_id as string), state: String(d.state ?? ''), detail: typeof d.error === 'string' ? d.error : typeof d.detail === 'string' ? d.detail : undefined };
     } else if (e.type === 'mock.level') {
-      const v = Number(d.level ?? d.rms ?? 0);
-      if (Number.isFinite(v)) level = Math.max(0, Math.min(1, v));
+      // dBFS of the last interval → 0..1 over a 60 dB range
+      const db = Number(d.dbfs);
+      if (Number.isFinite(db)) level = Math.max(0, Math.min(1, (db + 60) / 60));
     } else if (e.type === 'call.dial' || e.type === 'call.hangup') {
       activity ??= s.activity.slice();
       const text = e.type === 'call.dial' ? `Dialled ${String(d.number ?? '')}` : `Hung up${d.session_id ? ` (call ${String(d.session_id).slice(0, 8)})` : ''}`;

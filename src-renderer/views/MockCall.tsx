@@ -35,11 +35,11 @@ function GatewayMock() {
           <Notice tone="ok" title="Mock call running">
             {active.map((m) => (
               <span key={m.id}>
-                <a href={href('calls', m.session_id)}>Open the call</a> · {m.state}
+                {m.session_id ? <a href={href('calls', m.session_id)}>Open the call</a> : 'Starting'} · {m.state}
               </span>
             ))}
           </Notice>
-          <Meter value={level} max={0.3} label="Microphone level" />
+          <Meter value={level} max={1} label="Microphone level" />
           <div className="row-end">
             <Button variant="danger" icon="stop" busy={act.busy} onClick={() => void act.run(async () => { await api.stopMockCall(); reload(); })}>
               Stop mock call
@@ -63,7 +63,7 @@ function GatewayMock() {
                   <option value="">System default</option>
                   {ins.map((d) => (
                     <option key={d.id} value={d.id}>
-                      {d.name ?? d.id}
+                      {d.description ? `${d.id} — ${d.description}` : d.id}
                     </option>
                   ))}
                 </select>
@@ -75,13 +75,14 @@ function GatewayMock() {
                   <option value="">System default</option>
                   {outs.map((d) => (
                     <option key={d.id} value={d.id}>
-                      {d.name ?? d.id}
+                      {d.description ? `${d.id} — ${d.description}` : d.id}
                     </option>
                   ))}
                 </select>
               )}
             </Field>
           </div>
+          {devices.data?.note ? <p className="muted small">{devices.data.note}</p> : null}
           <label className="check-label">
             <input type="checkbox" checked={bargeIn} onChange={(e) => setBargeIn(e.target.checked)} /> Let me interrupt the assistant (barge-in)
           </label>
@@ -95,6 +96,7 @@ function GatewayMock() {
       {act.error ? (
         <Notice tone="bad" title="The mock call did not start">
           {act.error}
+          {typeof (act.errorObj?.body as { hint?: unknown } | null)?.hint === 'string' ? <div className="muted">{(act.errorObj!.body as { hint: string }).hint}</div> : null}
         </Notice>
       ) : null}
     </section>
