@@ -81,7 +81,7 @@ export function readOrCreateToken(file: string): string {
   return t;
 }
 
-const ENGINE_KEYS = new Set(['asr_engine', 'tts_engine', 'llm_engine', 'mlx_audio_base', 'llm_base_url', 'tts_lang']);
+const ENGINE_KEYS = new Set(['asr_engine', 'tts_engine', 'llm_engine', 'mlx_audio_base', 'llm_base_url', 'tts_lang', 'piper_backend']);
 
 export async function createApp(opts: AppOptions): Promise<App> {
   const dataDir = resolve(opts.dataDir);

@@ -4,7 +4,7 @@
  */
 import type { AppConfig } from '../../src-shared/config/schema';
 import type { ModelResolver } from '../models/manager';
-import { createEspeakTts, createLlamaLlm, createWhisperAsr } from './embedded';
+import { createEspeakTts, createLlamaLlm, createPiperTts, createWhisperAsr } from './embedded';
 import { createOpenAiEngines } from './openai';
 import type { EngineProviders } from './select';
 
@@ -18,9 +18,11 @@ export function defaultProviders(config: () => AppConfig, deps: { models?: Model
   const whisper = once(() => createWhisperAsr(config, { models: deps.models }));
   const llama = once(() => createLlamaLlm(config, { models: deps.models }));
   const espeak = once(() => createEspeakTts(config));
+  // local Piper voices phonemise through the espeak child process (GPL stays out of our process)
+  const localPiper = once(() => createPiperTts(config, { models: deps.models, phonemizer: espeak().process() }));
   return {
     asr: { openai: () => openai().asr, whisper },
-    tts: { openai: () => openai().speech, piper: () => openai().piper, espeak },
+    tts: { openai: () => openai().speech, piper: () => (config().piper_backend === 'local' ? localPiper() : openai().piper), espeak },
     llm: { openai: () => openai().llm, llama },
   };
 }

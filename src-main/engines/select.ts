@@ -76,6 +76,7 @@ export class EngineSet {
   private engines!: Engines;
   private choice!: EngineChoice;
   private readonly closing: Promise<void>[] = [];
+  private piperBackend = '';
 
   constructor(private readonly providers: EngineProviders, private readonly config: () => AppConfig, private readonly logger?: Logger) {
     this.rebuild(true);
@@ -105,7 +106,11 @@ export class EngineSet {
     const prev = this.engines;
     const prevChoice = this.choice;
     const asr = !initial && prevChoice?.asr === next.asr ? prev.asr : make('asr', next.asr, this.providers.asr);
-    const tts = !initial && prevChoice?.tts === next.tts ? prev.tts : make('tts', next.tts, this.providers.tts);
+    // the piper kind has two backends (HTTP server or local voice): a backend switch rebuilds it too
+    const piperBackend = String((this.config() as Record<string, unknown>).piper_backend ?? '');
+    const sameTts = prevChoice?.tts === next.tts && (next.tts !== 'piper' || piperBackend === this.piperBackend);
+    this.piperBackend = piperBackend;
+    const tts = !initial && sameTts ? prev.tts : make('tts', next.tts, this.providers.tts);
     const llm = !initial && prevChoice?.llm === next.llm ? prev.llm : make('llm', next.llm, this.providers.llm);
     if (prev) {
       for (const [old, cur] of [[prev.asr, asr], [prev.tts, tts], [prev.llm, llm]] as const) {

@@ -447,7 +447,7 @@ export class FakeDevice {
       const apk = this.files.get(w[w.length - 1]);
       if (!apk || apk.readUInt32LE(0) !== 0x04034b50) return { stdout: 'Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse]\n', exit: 1 };
       this.app.installed = true;
-      this.app.apk = apk;
+      this.app.apk = Buffer.from(apk);
       if (w.includes('-g')) for (const p of ALL_PERMS) this.app.permissions.add(p);
       return { stdout: 'Performing Streamed Install\nSuccess\n' };
     }
