@@ -1,13 +1,15 @@
 /**
  * The Devices view against the real phone bridge talking to a fake adb server: a phone that is not
  * set up shows its failing health checks with explanations and fix buttons; a fix runs on the
- * "phone" and the check turns OK; the status bar follows.
+ * "phone" and the check turns OK; the status bar follows. Dialling from the console on a chosen phone
+ * with a greeting and instructions for that call: the outgoing call speaks that greeting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { HAS_CHROMIUM, buildConsole, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
 import { waitForText } from './helpers/console-app';
 import { FakeAdbServer } from '../test/helpers/fake-adb-server';
+import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import { startGateway, type TestGateway } from '../test/helpers/gateway';
 
 describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
@@ -51,5 +53,28 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromi
     // installing the app asks for the APK
     expect(await wizard.getByLabel('Path of the Clawfinger APK').isVisible()).toBe(true);
     await waitForText(page.locator('.statusbar'), /Phone\s*(connected|needs setup)/);
+  });
+
+  it('dial: picks the phone, and the call speaks the greeting and follows the instructions given for it', async () => {
+    const dev = adb.plug({ serial: 'READY02', model: 'Pixel 8', androidVersion: '15', sdk: 35, setUp: true });
+    await page.goto(`${gw.url}/#/dial`);
+    const phoneSelect = page.getByRole('combobox', { name: 'Phone' });
+    await expect.poll(async () => phoneSelect.locator('option').allTextContents(), { timeout: 15_000 }).toContain('Pixel 8 (READY02)');
+    await phoneSelect.selectOption('READY02');
+    await page.getByRole('textbox', { name: 'Number' }).fill('+49 30 5550 1234');
+    await page.getByRole('textbox', { name: 'Greeting for this call (optional)' }).fill('Hello, this is the assistant of Ada, calling about your order.');
+    await page.getByRole('textbox', { name: 'Instructions for this call (optional)' }).fill('Ask when order 77 can be picked up.');
+    await page.getByRole('button', { name: 'Call' }).click();
+    await waitForText(page.locator('.notice'), 'Calling +493055501234 (on READY02, with your greeting, with your instructions)');
+    await screenshot(page, 'dial-placed');
+    expect(dev.broadcasts.at(-1)).toMatchObject({ type: 'dial', payload: { number: '+493055501234' } });
+
+    // the phone connects the call and sends its configured greeting: the caller hears the override
+    const phone = new PhoneSim(gw.url, gw.bearer, '+493055501234', 'outgoing');
+    expect((await phone.greeting('Hello, this is the assistant.')).reply).toBe('Hello, this is the assistant of Ada, calling about your order.');
+    await phone.say(utterance(1));
+    const sys = gw.engines.llmCalls.at(-1)!.messages[0].content;
+    expect(sys).toContain('Ask when order 77 can be picked up.');
+    expect(gw.app.ctx.calls.get(phone.sessionId)!.device).toBe('READY02');
   });
 });

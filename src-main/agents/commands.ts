@@ -8,6 +8,7 @@ import { ConfigError, type AppConfig } from '../../src-shared/config/schema';
 import type { RefusalReason, SteerScope } from '../../src-shared/protocol/agent';
 import { dialableNumber } from '../../src-shared/text/phone-number';
 import { safeText } from '../../src-shared/text/sanitize';
+import type { DialOptions } from '../calls/pending-dials';
 import type { Session } from '../calls/session';
 import type { CallControl } from '../phone/call-control';
 import { callConfigView } from '../gateway/routes/config';
@@ -29,6 +30,17 @@ export interface CommandDeps extends AgentDeps {
   phone: CallControl;
   /** validate, apply and save a config patch (throws ConfigError) */
   updateConfig: (patch: Record<string, unknown>) => AppConfig;
+}
+
+export interface DialResult {
+  ok: boolean;
+  detail: string;
+  number?: string;
+  /** the phone that placed the call */
+  device?: string;
+  /** the greeting / instructions the call will get when it connects */
+  greeting?: string;
+  instructions?: string;
 }
 
 export interface CallState {
@@ -64,17 +76,31 @@ export class AgentCommands {
 
   // ------------------------------------------------------------------ phone
 
-  async dial(raw: string): Promise<{ ok: boolean; detail: string; number?: string }> {
+  /**
+   * Place a call. `opts` (ours) pick the phone and set a greeting and instructions for this call; they
+   * wait in `calls.dials` until the phone connects the call. The result echoes what will be applied.
+   */
+  async dial(raw: string, opts: DialOptions = {}): Promise<DialResult> {
     const v = dialableNumber(raw);
     if (!v.ok) return { ok: false, detail: v.detail };
+    const serial = safeText(opts.serial ?? '') || undefined;
+    const greeting = safeText(opts.greeting ?? '') || undefined;
+    const instructions = safeText(opts.instructions ?? '') || undefined;
     let r;
     try {
-      r = await this.deps.phone.dial(v.number);
+      r = await this.deps.phone.dial(v.number, serial ? { serial } : undefined);
     } catch (e) {
       return { ok: false, detail: `Dial failed: ${(e as Error).message}` };
     }
-    if (r.ok) this.deps.bus.publish('call.dial', '', { number: v.number });
-    return { ok: r.ok, detail: r.detail, number: v.number };
+    if (!r.ok) return { ok: false, detail: r.detail };
+    const device = r.serial ?? serial;
+    this.deps.calls.dials.add(v.number, { serial: device, greeting, instructions });
+    // upstream's event is `{number}`; ours adds what applies, without repeating the texts
+    this.deps.bus.publish('call.dial', '', { number: v.number, ...(device ? { device } : {}), ...(greeting ? { with_greeting: true } : {}), ...(instructions ? { with_instructions: true } : {}) });
+    return {
+      ok: true, detail: r.detail, number: v.number,
+      ...(device ? { device } : {}), ...(greeting ? { greeting } : {}), ...(instructions ? { instructions } : {}),
+    };
   }
 
   /**

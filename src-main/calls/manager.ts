@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../../src-shared/config/schema';
 import { numberKey } from '../../src-shared/text/phone-number';
 import type { EventBus } from '../events/bus';
+import { PendingDials } from './pending-dials';
 import { Session, type SessionSource } from './session';
 import type { CallerMemory, CallObserver, EndReason } from './types';
 
@@ -39,6 +40,8 @@ export class CallManager {
   private readonly announced = new WeakSet<Session>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly keepEnded: number;
+  /** options of placed calls, applied when the phone connects them (see pending-dials.ts) */
+  readonly dials = new PendingDials();
 
   constructor(private readonly opts: CallManagerOptions) {
     this.keepEnded = opts.keepEnded ?? 500;

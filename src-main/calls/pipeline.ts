@@ -152,6 +152,12 @@ export class TurnPipeline {
       const dir = safeText(input.callDirection).toLowerCase();
       if (dir === 'incoming' || dir === 'outgoing') s.direction = dir;
     }
+    // a dial's options (device, greeting, instructions) apply to the outgoing call it connects
+    const dial = reset && source === 'phone' && s.direction === 'outgoing' && s.number ? calls.dials.take(s.number) : undefined;
+    if (dial) {
+      if (dial.serial) s.device = dial.serial;
+      if (dial.instructions) s.sessionInstruction = dial.instructions;
+    }
     if (source === 'phone' && !s.device) {
       const phones = this.o.phones?.() ?? [];
       if (phones.length === 1) s.device = phones[0];
@@ -181,7 +187,8 @@ export class TurnPipeline {
     s.lastActivity = Date.now() / 1000;
     calls.sweep();
 
-    const forced = safeText(input.forcedReply ?? '');
+    // the greeting turn (reset) speaks a dial's greeting override instead of the configured one
+    const forced = dial?.greeting ? safeText(fillOwner(dial.greeting, cfg.greeting_owner)) : safeText(input.forcedReply ?? '');
     // a pending inject is delivered on a caller turn, never instead of a greeting or goodbye (§16 #24)
     if (!forced && s.injects.length) return this.deliverInject(s, input, t0, turnGen);
 

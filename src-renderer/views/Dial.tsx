@@ -4,10 +4,9 @@ import { useServices } from '../app/context';
 import { useAction, useLoad } from '../app/hooks';
 import { Button, Field, Notice, PageHeader } from '../components/ui';
 import { dialableNumber } from '../../src-shared/text/phone-number';
-import { applyInstructionsToNextCall } from '../lib/dial-followup';
 
 export function DialView() {
-  const { api, live } = useServices();
+  const { api } = useServices();
   const [number, setNumber] = useState('');
   const [touched, setTouched] = useState(false);
   const [device, setDevice] = useState('');
@@ -40,10 +39,8 @@ export function DialView() {
               ...(instructions.trim() ? { instructions: instructions.trim() } : {}),
             });
             if (!r.ok) throw new Error(r.detail || 'The phone did not place the call.');
-            if (instructions.trim()) applyInstructionsToNextCall(live, check.number, (sid) => api.setCallInstructions(sid, instructions.trim()));
-            // a gateway that applies a per-call greeting echoes it; otherwise say so instead of pretending
-            const ignored = greeting.trim() && r.greeting === undefined ? ' This gateway does not support a greeting per call yet: the default greeting is used.' : '';
-            return `Calling ${check.number}… the call appears under Live calls when the phone connects.${ignored}`;
+            const extras = [r.device ? `on ${String(r.device)}` : '', r.greeting ? 'with your greeting' : '', r.instructions ? 'with your instructions' : ''].filter(Boolean).join(', ');
+            return `Calling ${check.number}${extras ? ` (${extras})` : ''}… the call appears under Live calls when the phone connects.`;
           });
         }}
       >

@@ -38,6 +38,17 @@ export const MAX_CONTEXT_CHARS = 20_000;
 export const SteerScope = z.enum(['turn', 'session', 'knowledge']);
 export type SteerScope = z.infer<typeof SteerScope>;
 
+/** An adb serial: `R58M12ABC`, `emulator-5554`, `192.168.1.5:5555`. */
+export const DeviceSerial = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a device serial (letters, digits, ".", "_", ":" or "-")');
+export const MAX_GREETING_CHARS = 2_000;
+
+/** Dial options (ours; upstream dials take only `number`): the phone, and a greeting and instructions for this call. */
+export const dialOptions = {
+  device: DeviceSerial.optional(),
+  greeting: text(MAX_GREETING_CHARS).optional(),
+  instructions: text(MAX_CONTEXT_CHARS).optional(),
+};
+
 // ---------------------------------------------------------------- inbound frames (client → gateway)
 
 const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
@@ -50,7 +61,7 @@ export const inboundFrames = {
   inject: frame('inject', { text: text(MAX_REPLY_CHARS), session_id: optSid }),
   set_instructions: frame('set_instructions', { instructions: text(MAX_CONTEXT_CHARS), session_id: optSid, scope: z.string().max(32).optional() }),
   set_call_config: frame('set_call_config', { config: z.record(z.string(), z.unknown()) }),
-  dial: frame('dial', { number: z.string().max(64) }),
+  dial: frame('dial', { number: z.string().max(64), ...dialOptions }),
   /** `force` (ours): end the call even when the phone bridge could not hang up (the phone then hangs up on its next turn) */
   hangup: frame('hangup', { session_id: optSid, force: z.boolean().optional() }),
   get_call_state: frame('get_call_state', { session_id: sid }),

@@ -124,6 +124,8 @@ export class AgentClient {
 /** A phone bridge for tests: records dial/hangup, answers ok, or holds a call until released. */
 export class FakeBridge implements CallControl {
   dials: string[] = [];
+  /** the serial each dial was sent to (undefined = automatic) */
+  dialSerials: (string | undefined)[] = [];
   hangups: { serial?: string }[] = [];
   ok = true;
   /** set to hold every dial until `releaseDial()` */
@@ -133,8 +135,9 @@ export class FakeBridge implements CallControl {
   /** resolves when the first dial arrives */
   readonly dialStarted = new Promise<void>((r) => (this.started = r));
 
-  async dial(number: string): Promise<CallControlResult> {
+  async dial(number: string, opts?: { serial?: string }): Promise<CallControlResult> {
     this.dials.push(number);
+    this.dialSerials.push(opts?.serial);
     this.started();
     if (this.holdDial) await new Promise<void>((r) => this.held.push(r));
     return this.ok ? { ok: true, detail: 'Broadcast completed: result=0' } : { ok: false, detail: 'No ADB device connected' };

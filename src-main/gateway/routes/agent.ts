@@ -1,7 +1,7 @@
 /**
  * REST side of the agent interface.
  * Upstream (spec §3.4, §3.5), same shapes and status codes:
- *   POST /api/call/dial {number}            POST /api/call/hangup {session_id?}
+ *   POST /api/call/dial {number, device?, greeting?, instructions?}   POST /api/call/hangup {session_id?}
  *   POST /api/call/inject {text, session_id?}   (default: most recently active call)
  *   POST /api/agent/inject {text, session_id?}  (default: oldest active call)
  *   GET  /api/agent/sessions                GET  /api/agent/call/:sid
@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { MAX_CONTEXT_CHARS, MAX_REPLY_CHARS, operatorBodies, type RefusalReason } from '../../../src-shared/protocol/agent';
+import { dialOptions, MAX_CONTEXT_CHARS, MAX_REPLY_CHARS, operatorBodies, type RefusalReason } from '../../../src-shared/protocol/agent';
 import { producerOf } from '../../agents/client';
 import type { AgentRuntime } from '../../agents/runtime';
 import { refusalStatus, type CmdResult } from '../../agents/types';
@@ -21,7 +21,7 @@ import type { GatewayContext } from '../context';
 import { parseBody } from './validate';
 
 const optSid = z.string().max(128).optional();
-const DialBody = z.object({ number: z.union([z.string().max(64), z.number().finite()]).optional() }).loose();
+const DialBody = z.object({ number: z.union([z.string().max(64), z.number().finite()]).optional(), ...dialOptions }).loose();
 const HangupBody = z.object({ session_id: optSid }).loose();
 const InjectBody = z.object({ text: z.string().max(MAX_REPLY_CHARS).optional(), session_id: optSid }).loose();
 const ContextBody = z.object({ context: z.string().max(MAX_CONTEXT_CHARS).optional() }).loose();
@@ -43,8 +43,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: GatewayContext, r
   app.post('/api/call/dial', async (req, reply) => {
     const b = parseBody(reply, DialBody, req.body);
     if (!b) return reply;
-    const r = await commands.dial(b.number === undefined ? '' : String(b.number));
-    return { ok: r.ok, detail: r.detail };
+    return commands.dial(b.number === undefined ? '' : String(b.number), { serial: b.device, greeting: b.greeting, instructions: b.instructions });
   });
 
   app.post('/api/call/hangup', async (req, reply) => {

@@ -140,8 +140,8 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
         case 'set_call_config':
           return ack(commands.setCallConfig((f as InboundFrame<'set_call_config'>).config));
         case 'dial': {
-          const r = await commands.dial((f as InboundFrame<'dial'>).number);
-          return ack({ ok: r.ok, detail: r.detail });
+          const d = f as InboundFrame<'dial'>;
+          return ack({ ...(await commands.dial(d.number, { serial: d.device, greeting: d.greeting, instructions: d.instructions })) });
         }
         case 'hangup': {
           const h = f as InboundFrame<'hangup'>;
