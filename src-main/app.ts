@@ -127,10 +127,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   latency.attach(bus);
 
   let boundPort = cfg.port;
+  let listening: { host: string; port: number } | null = null;
   const consoleDir = opts.consoleDir ?? join(projectRoot, 'out', 'renderer');
   const ctx: GatewayContext = {
     config, bus, logger: logger as Logger, calls, pipeline, engines, phone: opts.phone ?? bridge ?? new NoPhoneBridge(), latency, dataDir,
-    operatorToken: () => operatorToken, startedAt: Date.now(), consoleDir, port: () => boundPort,
+    operatorToken: () => operatorToken, startedAt: Date.now(), consoleDir, port: () => boundPort, listening: () => listening,
     agents: { list: () => ext.agents?.list() ?? [] },
   };
 
@@ -198,6 +199,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         if (err.code === 'EACCES') throw new Error(`not allowed to listen on ${c.host}:${c.port} — choose a port above 1024`);
         throw e;
       }
+      listening = { host: c.host, port: c.port };
       const addr = server.server.address();
       boundPort = typeof addr === 'object' && addr ? addr.port : c.port;
       const host = c.host.includes(':') ? `[${c.host}]` : c.host;

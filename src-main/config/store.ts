@@ -105,6 +105,17 @@ export class ConfigStore {
     return this.swap(next);
   }
 
+  /**
+   * Keys whose effective value comes from a GATEWAY_* variable or the command line rather than the
+   * file: saving them changes the file, but the override still wins until it is removed.
+   */
+  overridden(): Partial<Record<keyof AppConfig, 'environment' | 'command line'>> {
+    const out: Record<string, 'environment' | 'command line'> = {};
+    for (const k of Object.keys(envOverrides(this.env).values)) out[k] = 'environment';
+    for (const k of Object.keys(this.overrides)) out[k] = 'command line';
+    return out as Partial<Record<keyof AppConfig, 'environment' | 'command line'>>;
+  }
+
   onChange(fn: ConfigListener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

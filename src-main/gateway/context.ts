@@ -30,4 +30,6 @@ export interface GatewayContext {
   agents?: AgentDirectory;
   /** the port actually bound (for Origin checks); set after listen */
   port: () => number;
+  /** the host and port the server was started with (as configured; port 0 = any); null before start */
+  listening?: () => { host: string; port: number } | null;
 }

@@ -9,6 +9,7 @@ import { accessHook } from './auth';
 import type { GatewayContext } from './context';
 import { registerPhoneRoutes } from './routes/phone';
 import { registerConfigRoutes } from './routes/config';
+import { registerEngineNetworkConfigRoutes } from './routes/config-engines';
 import { registerStatusRoutes } from './routes/status';
 import { registerInstructionRoutes } from './routes/instructions';
 import { registerEventsSocket } from './ws/events';
@@ -80,6 +81,7 @@ export async function buildServer(ctx: GatewayContext, extra: RouteModule[] = []
   registerPhoneRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerConfigRoutes(app, ctx);
+  registerEngineNetworkConfigRoutes(app, ctx);
   registerInstructionRoutes(app, ctx);
   registerEventsSocket(app, ctx);
   for (const m of extra) await m(app, ctx);

@@ -46,6 +46,21 @@ describe('llama.cpp LLM (real node-llama-cpp on a random-weight GGUF)', () => {
     expect(h).toMatchObject({ ok: true, backend: 'llama.cpp', loaded: true, model: 'local/tiny-chat.gguf', threads: 1, context_size: 2048 });
   });
 
+  it('a changed llama_context_size applies on the next reply (settings change live)', async () => {
+    cfg.llama_context_size = 512;
+    try {
+      await llm.complete({ messages: [system, { role: 'user', content: 'Hi.' }], params: { maxTokens: 2, temperature: 0 }, sessionKey: 'ctx' });
+      expect(llm.contextWindow()).toBe(512);
+      expect((await llm.health()).context_size).toBe(512);
+    } finally {
+      cfg.llama_context_size = 0;
+      llm.releaseSession('ctx');
+    }
+    await llm.complete({ messages: [system, { role: 'user', content: 'Hi.' }], params: { maxTokens: 2, temperature: 0 }, sessionKey: 'ctx' });
+    expect(llm.contextWindow()).toBe(2048);
+    llm.releaseSession('ctx');
+  });
+
   it('keeps one conversation per call in its own context sequence', async () => {
     const a1 = await llm.complete({ messages: [system, { role: 'user', content: 'First call, first turn.' }], params, sessionKey: 'A' });
     const b1 = await llm.complete({ messages: [system, { role: 'user', content: 'Second call here.' }], params, sessionKey: 'B' });

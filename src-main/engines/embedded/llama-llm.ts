@@ -22,7 +22,7 @@ type ChatHistoryItem = import('node-llama-cpp').ChatHistoryItem;
 
 interface Slot { context: LlamaContext; sequence: LlamaSequence }
 interface Session extends Slot { key: string; chat: LlamaChat; lastUsed: number }
-interface Loaded { path: string; mtimeMs: number; name: string; model: LlamaModel; contextSize: number; threads: number }
+interface Loaded { path: string; mtimeMs: number; name: string; model: LlamaModel; contextSize: number; threads: number; /** llama_context_size it was loaded for */ wantContext: number }
 
 const DEFAULT_KEY = '\u0000default';
 const DEFAULT_CONTEXT = 4096;
@@ -128,8 +128,9 @@ export class LlamaLlm implements Llm {
     const st = await stat(resolved.path).catch(() => null);
     if (!st) throw new ModelFileError(resolved.path, 'not found');
     const threads = this.threads();
+    const wantContext = this.getConfig().llama_context_size;
     const cur = this.loaded;
-    if (cur && cur.path === resolved.path && cur.mtimeMs === st.mtimeMs && cur.threads === threads) return cur;
+    if (cur && cur.path === resolved.path && cur.mtimeMs === st.mtimeMs && cur.threads === threads && cur.wantContext === wantContext) return cur;
     if (this.loading) return this.loading;
     this.loading = (async () => {
       await checkGguf(resolved.path);
@@ -141,9 +142,9 @@ export class LlamaLlm implements Llm {
       } catch (e) {
         throw new ModelFileError(resolved.path, `llama.cpp could not load it (${errorMessage(e)})`);
       }
-      const want = this.getConfig().llama_context_size || DEFAULT_CONTEXT;
+      const want = wantContext || DEFAULT_CONTEXT;
       const contextSize = Math.max(256, Math.min(want, model.trainContextSize || want));
-      this.loaded = { path: resolved.path, mtimeMs: st.mtimeMs, name: resolved.id ?? resolved.name, model, contextSize, threads };
+      this.loaded = { path: resolved.path, mtimeMs: st.mtimeMs, name: resolved.id ?? resolved.name, model, contextSize, threads, wantContext };
       return this.loaded;
     })();
     try {

@@ -67,7 +67,7 @@ export function ttsConfigView(cfg: AppConfig) {
 }
 
 /** The JSON object a config POST carries: an empty body is `{}`; anything else that is not an object → 400. */
-function objectBody(reply: FastifyReply, body: unknown): Record<string, unknown> | undefined {
+export function objectBody(reply: FastifyReply, body: unknown): Record<string, unknown> | undefined {
   if (body === undefined || body === null) return {};
   if (typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body)) return body as Record<string, unknown>;
   reply.code(400).send({ ok: false, detail: 'expected a JSON object body' });
@@ -75,7 +75,7 @@ function objectBody(reply: FastifyReply, body: unknown): Record<string, unknown>
 }
 
 /** Map aliases to full keys, keep only writable keys; unknown keys are reported, not silently dropped. */
-function pick(body: Record<string, unknown>, aliases: Record<string, string>, writable: readonly string[]): { patch: Record<string, unknown>; unknown: string[] } {
+export function pick(body: Record<string, unknown>, aliases: Record<string, string>, writable: readonly string[]): { patch: Record<string, unknown>; unknown: string[] } {
   const patch: Record<string, unknown> = {};
   const unknown: string[] = [];
   for (const [k, v] of Object.entries(body)) {
