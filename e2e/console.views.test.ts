@@ -125,6 +125,48 @@ describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)
     expect((await json(`${gw.url}/api/config/call`)).auth_required).toBe(false);
   });
 
+  it('settings: engines and network are editable, validated next to the field, and say when a restart is needed', async () => {
+    await page.goto(`${gw.url}/#/settings/engines`);
+    const form = page.getByRole('form', { name: 'Engine settings' });
+    await form.getByRole('spinbutton', { name: 'Whisper threads (0 = the free cores)' }).fill('3');
+    await form.getByRole('spinbutton', { name: 'Rate (words per minute)' }).fill('190');
+    const folder = form.getByRole('textbox', { name: 'Models folder' });
+    await folder.fill('relative/models');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    const folderField = form.locator('.field').filter({ has: page.getByRole('textbox', { name: 'Models folder' }) });
+    await waitForText(folderField.locator('.field-error'), 'a full folder path');
+    expect(await folder.getAttribute('aria-invalid')).toBe('true');
+    expect((await json(`${gw.url}/api/config/engines`)).whisper_threads).toBe(0); // nothing applied
+    await folder.fill('');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(form, 'Saved — applied now.');
+    expect(await json(`${gw.url}/api/config/engines`)).toMatchObject({ whisper_threads: 3, espeak_rate: 190, models_dir: '' });
+    // choosing a server shows its address field, checked like every other
+    await form.getByRole('combobox', { name: 'Engine' }).selectOption('openai');
+    await form.getByRole('textbox', { name: 'ASR server URL' }).fill('ftp://asr.local');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(form.locator('.field').filter({ has: page.getByRole('textbox', { name: 'ASR server URL' }) }).locator('.field-error'), 'http://');
+    expect((await json(`${gw.url}/api/config/engines`)).asr_engine).toBe('auto');
+    // the draft keeps what was saved before (not the values loaded before that save)
+    expect(await form.getByRole('spinbutton', { name: 'Rate (words per minute)' }).inputValue()).toBe('190');
+    await screenshot(page, 'settings-engines');
+    await page.reload();
+
+    await page.goto(`${gw.url}/#/settings/network`);
+    const net = page.getByRole('form', { name: 'Gateway address' });
+    const port = net.getByRole('spinbutton', { name: 'Port' });
+    await port.fill('70000');
+    await net.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(net.locator('.field-error'), '1 to 65535');
+    await port.fill('9123');
+    await net.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(net, 'Restart to apply the new address');
+    await waitForText(net, 'Saved — some changes apply after a restart.');
+    expect(await json(`${gw.url}/api/config/network`)).toMatchObject({ port: 9123, restart_required: true });
+    await screenshot(page, 'settings-network');
+    gw.app.ctx.config.update({ port: 0 }); // back to what this gateway was started with
+  });
+
   it('settings: voice preview plays, instructions save, models list their disk use', async () => {
     await page.goto(`${gw.url}/#/settings/tts`);
     const voice = page.getByRole('form', { name: 'Voice' });

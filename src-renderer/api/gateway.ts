@@ -4,6 +4,7 @@
  * steer = turn instruction / knowledge), it is used when the operator route is absent.
  */
 import { ApiClient, ApiError } from './http';
+import type { EnginesConfigView, NetworkConfigView } from '../../src-shared/protocol/settings';
 import type {
   ActionResult, CallConfig, CallDetail, CallPage, DeviceDetail, DevicesResponse, InstructionsResponse, LatencySummary,
   LlmConfig, MockCallList, ModelsResponse, OperatorAck, StatusResponse, TtsConfig,
@@ -68,6 +69,10 @@ export class GatewayApi {
   ttsPreview = (body: { text?: string; voice?: string; speed?: number }) => this.http.post<{ ok: boolean; audio_base64: string }>('/api/tts/preview', body);
   callConfig = () => this.http.get<CallConfig>('/api/config/call');
   setCallConfig = (patch: Record<string, unknown>) => this.http.post<CallConfig & { ok: boolean }>('/api/config/call', patch);
+  enginesConfig = () => this.http.get<EnginesConfigView>('/api/config/engines');
+  setEnginesConfig = (patch: Record<string, unknown>) => this.http.post<EnginesConfigView & { ok: boolean }>('/api/config/engines', patch);
+  networkConfig = () => this.http.get<NetworkConfigView>('/api/config/network');
+  setNetworkConfig = (patch: Record<string, unknown>) => this.http.post<NetworkConfigView & { ok: boolean }>('/api/config/network', patch);
   reloadConfig = () => this.http.post<{ ok: boolean; config: Record<string, unknown> }>('/api/config', {});
 
   // ---- instructions

@@ -1,5 +1,5 @@
 /** Settings form plumbing: load a config section, edit a draft, apply a patch, show errors per key. */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api/http';
 import { useLoad, type Load } from '../app/hooks';
 import { Button, Field, Notice, Spinner } from '../components/ui';
@@ -27,9 +27,13 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
   const [message, setMessage] = useState<ConfigForm<T>['message']>(null);
   const [busy, setBusy] = useState(false);
 
+  // only a newly loaded view replaces the draft: after an apply the draft is the server's answer, and
+  // the load from before the apply (still in `load`) must not overwrite it
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
   useEffect(() => {
-    if (load.state === 'ready' && !dirty) setDraft(load.data);
-  }, [load, dirty]);
+    if (load.state === 'ready' && !dirtyRef.current) setDraft(load.data);
+  }, [load]);
 
   return {
     load,
@@ -51,7 +55,8 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
         const fresh = await post(patch);
         setDirty(false);
         setDraft(fresh);
-        setMessage({ tone: 'ok', text: 'Saved — applied now.' });
+        const later = (fresh as { restart_required?: unknown }).restart_required === true;
+        setMessage({ tone: 'ok', text: later ? 'Saved — some changes apply after a restart.' : 'Saved — applied now.' });
         done?.(fresh);
         return true;
       } catch (e) {
@@ -122,6 +127,22 @@ export function TextField({ label, value, onChange, error, hint, type = 'text', 
           <input id={id} type={type} value={value} placeholder={placeholder} autoComplete="off" aria-invalid={invalid} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)} />
         )
       }
+    </Field>
+  );
+}
+
+export function SelectField({ label, value, options, onChange, error, hint }: { label: string; value: string; options: readonly (readonly [string, string])[]; onChange: (v: string) => void; error?: string; hint?: ReactNode }) {
+  return (
+    <Field label={label} error={error} hint={hint}>
+      {({ id, describedBy, invalid }) => (
+        <select id={id} value={value} aria-invalid={invalid} aria-describedby={describedBy} onChange={(e) => onChange(e.target.value)}>
+          {options.map(([v, l]) => (
+            <option key={v} value={v}>
+              {l}
+            </option>
+          ))}
+        </select>
+      )}
     </Field>
   );
 }

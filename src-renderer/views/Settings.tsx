@@ -2,16 +2,18 @@
 import { href } from '../app/router';
 import { PageHeader } from '../components/ui';
 import { CallPolicySettings, SecuritySettings } from '../settings/CallSettings';
-import { EnginesSettings, GeneralSettings, NetworkSettings } from '../settings/GeneralSettings';
+import { EnginesSettings } from '../settings/EnginesSettings';
+import { GeneralSettings } from '../settings/GeneralSettings';
 import { InstructionsSettings } from '../settings/InstructionsSettings';
 import { LlmSettings } from '../settings/LlmSettings';
+import { NetworkSettings } from '../settings/NetworkSettings';
 import { ModelsSettings } from '../settings/ModelsSettings';
 import { TtsSettings } from '../settings/TtsSettings';
 
 const SECTIONS = [
   { id: 'general', label: 'This console', render: () => <GeneralSettings /> },
   { id: 'llm', label: 'Language model', render: () => <LlmSettings /> },
-  { id: 'engines', label: 'Speech recognition', render: () => <EnginesSettings /> },
+  { id: 'engines', label: 'Engines', render: () => <EnginesSettings /> },
   { id: 'tts', label: 'Voice', render: () => <TtsSettings /> },
   { id: 'models', label: 'Models', render: () => <ModelsSettings /> },
   { id: 'call', label: 'Call policy', render: () => <CallPolicySettings /> },
