@@ -266,7 +266,7 @@ export class TakeoverBroker implements ReplyBroker {
     this.holds.set(sid, { client, mode });
     s.holder = { kind: client.kind, name: client.name, mode };
     if (prev) {
-      this.clearTyping(sid, prev);
+      this.stopTyping(sid, prev);
       prev.send({ type: 'takeover.lost', session_id: sid, reason: 'taken_over', by: { kind: client.kind, name: client.name } });
     }
     for (const p of this.requestsOf(sid)) {
@@ -353,8 +353,19 @@ export class TakeoverBroker implements ReplyBroker {
       if (!m) this.typingUntil.set(sid, (m = new Map()));
       m.set(client.id, Date.now() + this.deps.config().operator_typing_ttl_sec * 1000);
     } else this.clearTyping(sid, client);
-    if (was !== on) this.deps.bus.publish('operator.typing', sid, { session_id: sid, agent: client.name, kind: client.kind, typing: on });
+    if (was !== on) this.publishTyping(sid, client, on);
     return { ok: true, session_id: sid, typing: on };
+  }
+
+  private publishTyping(sid: string, client: AgentClient, on: boolean): void {
+    this.deps.bus.publish('operator.typing', sid, { session_id: sid, agent: client.name, kind: client.kind, typing: on });
+  }
+
+  /** The client's typing ended because it sent its reply or lost the call: everyone watching is told. */
+  private stopTyping(sid: string, client: AgentClient): void {
+    const was = this.isTyping(sid, client);
+    this.clearTyping(sid, client);
+    if (was) this.publishTyping(sid, client, false);
   }
 
   isTyping(sid: string, client: AgentClient): boolean {
@@ -381,7 +392,7 @@ export class TakeoverBroker implements ReplyBroker {
     if (!p) return this.notPending(client, requestId);
     if (p.client !== client) return refuse('not_holder', `only the holder of call ${p.session.id} (${producerOf(p.client)}) can answer this request`);
     const sid = p.session.id;
-    this.clearTyping(sid, client);
+    this.stopTyping(sid, client);
     const text = safeText(raw);
     if (!text) {
       if (p.state === 'live') {

@@ -324,7 +324,7 @@ export class TurnPipeline {
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: 0, llm_model: 'inject', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
     this.record(s, { kind: 'inject', transcript, reply: inj.text, producer: inj.producer, metrics, stale, input, replyWav: inj.wav });
-    bus.publish('turn.complete', s.id, { metrics: { asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0 }, transcript: '', reply: inj.text, model: 'inject' });
+    bus.publish('turn.complete', s.id, { metrics: { asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0 }, transcript: '', reply: inj.text, model: 'inject', session_id: s.id, producer: inj.producer });
     const audio = b64(inj.wav);
     return {
       status: 200,
@@ -341,7 +341,7 @@ export class TurnPipeline {
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: ms1(now - t0), llm_model: '', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
     this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
-    this.o.bus.publish('turn.complete', s.id, { metrics: this.upstreamMetrics(metrics), transcript: '', reply, session_id: s.id, no_speech: true });
+    this.o.bus.publish('turn.complete', s.id, { metrics: this.upstreamMetrics(metrics), transcript: '', reply, session_id: s.id, no_speech: true, producer: 'system' });
     const audio = b64(wav);
     return { status: 200, body: { ok: true, session_id: s.id, transcript: '', reply, audio_base64: audio, audio_wav_base64: audio, metrics: this.upstreamMetrics(metrics), no_speech: true } };
   }

@@ -62,8 +62,6 @@ export interface LiveCall {
   pending: PendingTurn | null;
   awaiting: AwaitingReply | null;
   typing: { name: string; kind: string } | null;
-  /** speech queued with agent.inject, oldest first: tells who produced it when the phone picks it up */
-  queued: { text: string; producer: string }[];
   /** seq of the last event applied to this call */
   lastSeq: number;
 }
@@ -118,7 +116,7 @@ class Draft {
     let c = this.calls[sid];
     if (!c) {
       if (!create || !sid) return null;
-      c = { summary: placeholderSummary(sid, at), lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, queued: [], lastSeq: 0 };
+      c = { summary: placeholderSummary(sid, at), lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, lastSeq: 0 };
       this.calls[sid] = c;
       this.touched.add(sid);
       return c;
@@ -166,7 +164,6 @@ function endCall(c: LiveCall, at: number, reason: string | null): void {
   c.pending = null;
   c.awaiting = null;
   c.typing = null;
-  c.queued = [];
 }
 
 /** Events that make an unknown call appear; the others only matter for calls we already know. */
@@ -266,20 +263,13 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
       addLine(c, { id: `r${e.seq ?? at}`, at, kind: 'assistant', label: 'Reply', text, pending: true, seq: e.seq });
       c.pending = { phase: 'speaking', since: at };
       c.awaiting = null;
-      // the holder's reply went out (the gateway stops its typing state without an event)
-      c.typing = null;
       return;
     }
     case 'turn.complete': {
       c.pending = null;
       if (data.no_speech) return;
-      let producerRaw = str(data.producer);
-      if (!producerRaw && data.model === 'inject') {
-        // delivered speech: who queued it is known from its agent.inject event
-        const i = c.queued.findIndex((q) => q.text === str(data.reply));
-        producerRaw = i >= 0 ? c.queued[i].producer || 'inject' : 'inject';
-        if (i >= 0) c.queued = c.queued.filter((_, k) => k !== i);
-      }
+      // delivered speech (model "inject") names who queued it in `producer`
+      const producerRaw = str(data.producer) || (data.model === 'inject' ? 'inject' : '');
       const metrics = (data.metrics && typeof data.metrics === 'object' ? data.metrics : null) as Partial<TurnMetrics> | null;
       const producer = parseProducer(producerRaw || (metrics?.llm_model ? `local:${metrics.llm_model}` : ''));
       const reply = str(data.reply);
@@ -340,7 +330,6 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
     case 'takeover.lost':
       return;
     case 'agent.inject':
-      c.queued = [...c.queued.slice(-19), { text: str(data.text), producer: str(data.producer) }];
       note(c, e, `Queued to say at the caller's next turn: “${str(data.text)}”`);
       return;
     case 'agent.context_injected':
@@ -384,7 +373,7 @@ export function applySnapshot(state: LiveState, live: CallSummary[], agentCount:
     const c = calls[s.session_id];
     // the stream may already have ended this call after the snapshot was taken: it stays ended
     if (c && c.summary.state === 'ended' && s.started_at <= (c.summary.ended_at ?? 0)) continue;
-    calls[s.session_id] = c ? { ...c, summary: { ...s } } : { summary: { ...s }, lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, queued: [], lastSeq: 0 };
+    calls[s.session_id] = c ? { ...c, summary: { ...s } } : { summary: { ...s }, lines: [], droppedLines: 0, pending: null, awaiting: null, typing: null, lastSeq: 0 };
   }
   for (const [sid, c] of Object.entries(calls)) {
     if (!seen.has(sid) && c.summary.state !== 'ended') {

@@ -62,9 +62,13 @@ describe('operator: holding phrase while typing', () => {
     op.send({ request_id: req.request_id, reply: 'Your order ships on Monday.' });
     expect(await op.direct('reply.ack')).toMatchObject({ ok: true, request_id: req.request_id, delivery: 'queued' });
     expect((await op.event('agent.inject')).data).toMatchObject({ text: 'Your order ships on Monday.', producer: 'operator:Alice' });
+    // sending the reply ends the typing state, and every console is told
+    expect((await op.event('operator.typing', (e) => e.data.typing === false)).data).toMatchObject({ session_id: sid, agent: 'Alice', kind: 'operator', typing: false });
 
     const next = await phone.say(utterance(2, 24000, 2));
     expect(next.reply).toBe('Your order ships on Monday.');
+    // the delivered speech's turn.complete names who queued it
+    expect((await op.event('turn.complete', (e) => e.data.reply === 'Your order ships on Monday.')).data).toMatchObject({ model: 'inject', producer: 'operator:Alice', session_id: sid });
     expect(gw.engines.llmCalls.length).toBe(llmBefore);
     expect(producers(sid)).toEqual(['forced', 'holding', 'operator:Alice']);
     // nothing lost: both caller utterances and the operator's answer are in the history

@@ -13,6 +13,7 @@ import { isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppConfig } from '../../../src-shared/config/schema';
+import type { EnginesConfigView, NetworkConfigView } from '../../../src-shared/protocol/settings';
 import { modelsDirFor } from '../../models/manager';
 import type { GatewayContext } from '../context';
 import { applyPatch, objectBody, pick } from './config';
@@ -90,33 +91,31 @@ function refuse(reply: FastifyReply, issues: Issue[]) {
   return reply.code(400).send({ ok: false, detail: `invalid settings: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, errors: issues });
 }
 
-function overriddenOf(ctx: GatewayContext, keys: readonly string[]): Record<string, string> {
-  const all = ctx.config.overridden() as Record<string, string>;
+function overriddenOf(ctx: GatewayContext, keys: readonly string[]): Record<string, 'environment' | 'command line'> {
+  const all = ctx.config.overridden() as Record<string, 'environment' | 'command line'>;
   return Object.fromEntries(keys.filter((k) => all[k]).map((k) => [k, all[k]]));
 }
 
-export function enginesConfigView(ctx: GatewayContext) {
+export function enginesConfigView(ctx: GatewayContext): EnginesConfigView {
   const cfg = ctx.config.get();
   const { asr, tts, llm } = ctx.engines.selected;
   return {
-    ...Object.fromEntries(ENGINE_SETTING_KEYS.map((k) => [k, cfg[k]])) as Pick<AppConfig, (typeof ENGINE_SETTING_KEYS)[number]>,
+    ...(Object.fromEntries(ENGINE_SETTING_KEYS.map((k) => [k, cfg[k]])) as Pick<AppConfig, (typeof ENGINE_SETTING_KEYS)[number]>),
     models_dir_effective: modelsDirFor(cfg.models_dir, ctx.dataDir),
     selected: { asr, tts, llm },
     overridden: overriddenOf(ctx, ENGINE_SETTING_KEYS),
   };
 }
 
-export function networkConfigView(ctx: GatewayContext) {
+export function networkConfigView(ctx: GatewayContext): NetworkConfigView {
   const cfg = ctx.config.get();
   const listening = ctx.listening?.() ?? null;
   return {
     host: cfg.host,
     port: cfg.port,
     agent_token_required: cfg.agent_token_required,
-    /** what the running server was started with; host/port changes apply on the next start */
     listening: listening ? { host: listening.host, port: listening.port, bound_port: ctx.port() } : null,
     restart_required: !!listening && (listening.host !== cfg.host || listening.port !== cfg.port),
-    /** reachable from other machines (they need the operator token) */
     exposed: !LOOPBACK.has(cfg.host),
     overridden: overriddenOf(ctx, NETWORK_SETTING_KEYS),
   };
@@ -133,7 +132,7 @@ export function registerEngineNetworkConfigRoutes(app: FastifyInstance, ctx: Gat
       if (issues.length) return refuse(reply, issues);
       if (!applyPatch(ctx, reply, patch)) return reply;
       const v = view();
-      ctx.bus.publish(event, '', v as Record<string, unknown>);
+      ctx.bus.publish(event, '', { ...v });
       return { ok: true, ...v };
     });
   };
