@@ -1,6 +1,7 @@
-/** electron-vite: main (ESM), sandboxed preload (CommonJS), renderer (the same build as `build:renderer`). */
+/** electron-vite: main (ESM), sandboxed preload (CommonJS), renderer (the very config of `build:renderer`). */
 import { resolve } from 'node:path';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
+import rendererConfig from './vite.renderer.config';
 
 export default defineConfig({
   main: {
@@ -14,7 +15,7 @@ export default defineConfig({
     },
   },
   renderer: {
-    root: 'src-renderer',
-    build: { outDir: 'out/renderer', rollupOptions: { input: resolve('src-renderer/index.html') } },
+    ...rendererConfig,
+    build: { ...rendererConfig.build, rollupOptions: { input: resolve('src-renderer/index.html') } },
   },
 });

@@ -23,6 +23,9 @@ export default defineConfig({
     // no inline data: URLs for assets (CSP-safe everywhere) and no module-preload polyfill (an inline script)
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // explicit: electron-vite would otherwise leave the desktop build unminified
+    minify: true,
+    cssMinify: true,
     sourcemap: false,
     reportCompressedSize: false,
     chunkSizeWarningLimit: 1024,

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import electronVite from '../../electron.vite.config';
+import rendererConfig from '../../vite.renderer.config';
 
 const cfg = parse(readFileSync('electron-builder.yml', 'utf8'));
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -48,5 +50,25 @@ describe('electron-builder.yml', () => {
     expect(existsSync('src-main/electron/preload.ts')).toBe(true);
     expect(pkg.scripts.dist).toMatch(/electron-vite build && electron-builder/);
     expect(cfg.mac.extendInfo.NSMicrophoneUsageDescription).toBeTruthy();
+  });
+});
+
+describe('electron.vite.config.ts', () => {
+  it('builds the console with the same settings as `build:renderer` (the desktop app and the browser get one bundle)', () => {
+    const renderer = (electronVite as { renderer: typeof rendererConfig }).renderer;
+    const shared = rendererConfig as { root: string; base: string; build: Record<string, unknown> };
+    expect(renderer.root).toBe(shared.root);
+    expect(renderer.base).toBe('./');
+    expect(renderer.plugins).toBe(rendererConfig.plugins);
+    const { rollupOptions, ...build } = renderer.build as Record<string, unknown>;
+    expect(build).toEqual(shared.build);
+    expect(build).toMatchObject({ minify: true, assetsInlineLimit: 0, modulePreload: { polyfill: false } });
+    expect(rollupOptions).toMatchObject({ input: expect.stringMatching(/src-renderer[\\/]index\.html$/) });
+  });
+
+  it('bundles the sandboxed preload as CommonJS with electron external', () => {
+    const preload = (electronVite as { preload: { build: { rollupOptions: { external: string[]; output: { format: string } } } } }).preload;
+    expect(preload.build.rollupOptions.output.format).toBe('cjs');
+    expect(preload.build.rollupOptions.external).toContain('electron');
   });
 });
