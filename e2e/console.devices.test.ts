@@ -76,5 +76,8 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromi
     const sys = gw.engines.llmCalls.at(-1)!.messages[0].content;
     expect(sys).toContain('Ask when order 77 can be picked up.');
     expect(gw.app.ctx.calls.get(phone.sessionId)!.device).toBe('READY02');
+    // the phone's own call state shows on its card
+    await page.goto(`${gw.url}/#/devices`);
+    await waitForText(page.locator('.device-card').filter({ hasText: 'READY02' }), /On a call: outgoing, (dialing|connecting|active)/);
   });
 });

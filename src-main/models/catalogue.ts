@@ -3,7 +3,9 @@
  * (the checksum is verified before a file is used). The Piper voices' publisher lists no SHA-256, so
  * those entries carry none: they are checked by their JSON config parsing and marked `verified: 'none'`.
  */
-export type ModelKind = 'whisper' | 'llm' | 'piper';
+import type { ModelKind } from '../../src-shared/protocol/models';
+
+export type { ModelKind };
 
 export interface ModelFileSpec {
   /** file name inside the models folder (no path separators) */

@@ -10,21 +10,9 @@ import type { EventBus } from '../events/bus';
 import { inspectWhisperModel } from '../engines/embedded/whisper-format';
 import { CATALOGUE, entryBytes, findEntry, recommend, type CatalogueEntry, type MachineInfo, type ModelKind } from './catalogue';
 import { DownloadError, downloadFile, sha256File, type DownloadProgress } from './download';
+import type { DownloadState, DownloadStatus, ImportedModel, ModelEntry, ModelsResponse } from '../../src-shared/protocol/models';
 
-export type DownloadStatus = 'queued' | 'downloading' | 'verifying' | 'done' | 'error' | 'cancelled';
-
-export interface DownloadState {
-  id: string;
-  status: DownloadStatus;
-  file?: string;
-  bytes: number;
-  total: number | null;
-  rate_bps: number;
-  eta_sec: number | null;
-  error?: string;
-}
-
-export interface ImportedModel { id: string; kind: ModelKind; path: string; name: string; bytes: number }
+export type { DownloadState, DownloadStatus, ImportedModel, ModelsResponse } from '../../src-shared/protocol/models';
 
 interface Registry {
   /** file name → the size/mtime at which its SHA-256 matched the catalogue */
@@ -151,13 +139,13 @@ export class ModelManager implements ModelResolver {
   }
 
   /** GET /api/models */
-  async list() {
+  async list(): Promise<ModelsResponse> {
     const dir = this.dir;
     const machine = this.machine();
     const rec = recommend(machine, this.catalogue);
     const reg = await this.registry();
     let used = 0;
-    const models = await Promise.all(this.catalogue.map(async (e) => {
+    const models = await Promise.all(this.catalogue.map(async (e): Promise<ModelEntry> => {
       const files = await this.fileState(e);
       const installed = files.every((f) => f.present && (f.spec.bytes === undefined || f.size === f.spec.bytes));
       used += files.reduce((n, f) => n + f.size + f.partBytes, 0);

@@ -7,9 +7,9 @@
 import { EventEmitter } from 'node:events';
 import { numberKey } from '../../src-shared/text/phone-number';
 import type { LogLine } from './logcat';
+import type { PhoneCall, PhoneCallDirection as CallDirection, PhoneCallPhase as CallPhase } from '../../src-shared/protocol/devices';
 
-export type CallPhase = 'ringing' | 'dialing' | 'connecting' | 'active' | 'holding' | 'disconnecting';
-export type CallDirection = 'incoming' | 'outgoing';
+export type { PhoneCallPhase as CallPhase, PhoneCallDirection as CallDirection } from '../../src-shared/protocol/devices';
 
 export type CallEndReason =
   /** our hangup command ended it */
@@ -31,19 +31,8 @@ export type CallEndReason =
   /** the phone was unplugged during the call and was idle when it came back */
   | 'ended_while_disconnected';
 
-export interface CallInfo {
-  serial: string;
-  phase: CallPhase;
-  /** normalised number ('+' and digits) if known */
-  number: string | null;
-  direction: CallDirection | null;
-  /** what the app reported in its `call metadata:` line (cross-check for the turns' caller fields) */
-  appReported: { number: string | null; direction: string | null } | null;
-  startedAt: number;
-  activeAt: number | null;
-  /** false while the device is unplugged: the state is the last one seen */
-  observed: boolean;
-}
+/** The phone's call state (the wire shape). */
+export type CallInfo = PhoneCall;
 
 export interface CallEnded {
   serial: string;

@@ -6,23 +6,9 @@
 import type { AdbClient, ShellHandle } from './adb-client';
 import { APP_TAGS } from './constants';
 import { sh } from './shell';
+import { LOG_LEVELS, type LogLevel, type LogLine } from '../../src-shared/protocol/devices';
 
-export const LOG_LEVELS = ['V', 'D', 'I', 'W', 'E', 'F'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface LogLine {
-  /** device wall-clock time as logcat prints it: `MM-DD HH:MM:SS.mmm` */
-  time: string;
-  pid: number;
-  tid: number;
-  level: LogLevel;
-  tag: string;
-  message: string;
-  /** host time the line arrived (ms since epoch) */
-  receivedAt: number;
-  /** per-device sequence number */
-  seq: number;
-}
+export { LOG_LEVELS, type LogLevel, type LogLine };
 
 const THREADTIME = /^(\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+(\d+)\s+(\d+)\s+([VDIWEF])\s+(.*?)\s*: (.*)$/;
 

@@ -264,7 +264,7 @@ export function DevicesView({ serial }: { serial?: string }) {
                     <Badge tone={d.ready ? 'ok' : d.health === 'fail' ? 'bad' : 'warn'}>{d.ready ? 'Ready' : d.stateDetail || 'Needs setup'}</Badge>
                   </div>
                   <span className="muted">{d.serial} · Android {d.androidVersion ?? '?'}</span>
-                  {d.call ? <span>On a call ({String(d.call.state ?? '')})</span> : null}
+                  {d.call ? <span>On a call: {d.call.direction ? `${d.call.direction}, ` : ''}{d.call.phase}</span> : null}
                   <a className="btn btn-secondary" href={href('devices', d.serial)}>
                     Details and setup
                   </a>
