@@ -8,7 +8,7 @@ import { safeText } from '../../../src-shared/text/sanitize';
 import type { Asr, AsrInput, AsrResult, AsrSegment, EngineHealth } from '../types';
 import { HealthCache } from './health-cache';
 import { baseUrl, engineRequest, EngineHttpError, failForStatus, MAX_JSON_BODY_BYTES, parseJsonBody, readText, timeoutMs } from './http';
-import { PROBE_TIMEOUT_MS, probeModels, type OpenAiEngineOptions } from './probe';
+import { EngineServerAdapter, sidecarHealth } from './probe';
 
 const segmentSchema = z
   .object({
@@ -56,18 +56,8 @@ export function parseTranscription(body: unknown): AsrResult {
   return result;
 }
 
-export class OpenAiAsr implements Asr {
+export class OpenAiAsr extends EngineServerAdapter implements Asr {
   readonly kind = 'openai';
-  private readonly health_: HealthCache;
-  private readonly probeTimeoutMs: number;
-
-  constructor(
-    private readonly config: () => AppConfig,
-    opts: OpenAiEngineOptions = {},
-  ) {
-    this.health_ = opts.healthCache ?? new HealthCache();
-    this.probeTimeoutMs = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
-  }
 
   async transcribe(input: AsrInput): Promise<AsrResult> {
     const cfg = this.config();
@@ -97,18 +87,6 @@ export class OpenAiAsr implements Asr {
   }
 
   async health(): Promise<EngineHealth> {
-    return sidecarHealth(this.config(), this.health_, this.probeTimeoutMs);
+    return sidecarHealth(this.config(), this.healthCache, this.probeTimeoutMs);
   }
-}
-
-/** `GET {mlx_audio_base}/v1/models`, cached (shared by the ASR and TTS adapters). */
-export async function sidecarHealth(cfg: AppConfig, cache: HealthCache, probeTimeout: number): Promise<EngineHealth> {
-  let base: string;
-  try {
-    base = baseUrl(cfg.mlx_audio_base, 'mlx_audio_base', 'asr');
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  }
-  const url = `${base}/v1/models`;
-  return cache.get(`models ${url}`, () => probeModels({ stage: 'asr', what: 'Audio server', base, url, timeoutMs: probeTimeout }));
 }

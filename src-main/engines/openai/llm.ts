@@ -23,7 +23,7 @@ import {
   readText,
   timeoutMs,
 } from './http';
-import { PROBE_TIMEOUT_MS, type OpenAiEngineOptions } from './probe';
+import { EngineServerAdapter } from './probe';
 import { looksLikeSse, sseData, sseDataOfText } from './sse';
 
 const contentPart = z.union([z.string(), z.object({ text: z.unknown().optional(), content: z.unknown().optional() }).loose()]);
@@ -77,19 +77,8 @@ function chunkPiece(chunk: z.infer<typeof completionSchema>): string {
 const STREAM_REJECTED = new Set([400, 415, 422, 501]);
 const REJECTED = Symbol('stream rejected');
 
-export class OpenAiLlm implements Llm {
+export class OpenAiLlm extends EngineServerAdapter implements Llm {
   readonly kind = 'openai';
-  private readonly health_: HealthCache;
-  private readonly probeTimeoutMs: number;
-
-  constructor(
-    private readonly config: () => AppConfig,
-    opts: OpenAiEngineOptions = {},
-  ) {
-    this.health_ = opts.healthCache ?? new HealthCache();
-    this.probeTimeoutMs = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
-  }
-
   label(): string {
     return this.config().llm_model;
   }
@@ -180,7 +169,7 @@ export class OpenAiLlm implements Llm {
       return { ...info, ok: false, error: errorText(err) };
     }
     const keyTag = cfg.llm_api_key ? createHash('sha256').update(cfg.llm_api_key).digest('hex').slice(0, 12) : '-';
-    const h = await this.health_.get(`llm ${base} ${keyTag}`, () => this.probe(cfg, base));
+    const h = await this.healthCache.get(`llm ${base} ${keyTag}`, () => this.probe(cfg, base));
     return { ...info, ok: h.ok, ...(h.error ? { error: h.error } : {}) };
   }
 

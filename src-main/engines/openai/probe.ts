@@ -1,8 +1,9 @@
 /** Cheap liveness probes of engine servers, used by the adapters' `health()`. */
 import { z } from 'zod';
+import type { AppConfig } from '../../../src-shared/config/schema';
 import type { EngineHealth } from '../types';
-import type { HealthCache } from './health-cache';
-import { engineRequest, errorText, failForStatus, MAX_JSON_BODY_BYTES, parseJsonBody, readText, type EngineStage } from './http';
+import { HealthCache } from './health-cache';
+import { baseUrl, engineRequest, errorText, failForStatus, MAX_JSON_BODY_BYTES, parseJsonBody, readText, type EngineStage } from './http';
 
 /** Default time a health probe may take: short, so /health never stalls. */
 export const PROBE_TIMEOUT_MS = 2000;
@@ -12,6 +13,21 @@ export interface OpenAiEngineOptions {
   healthCache?: HealthCache;
   /** per-probe limit (default PROBE_TIMEOUT_MS) */
   probeTimeoutMs?: number;
+}
+
+/** What every engine-server adapter holds: the live config, a (possibly shared) health cache, the probe limit. */
+export abstract class EngineServerAdapter {
+  protected readonly healthCache: HealthCache;
+  protected readonly probeTimeoutMs: number;
+
+  constructor(
+    protected readonly config: () => AppConfig,
+    opts: OpenAiEngineOptions = {},
+    newCache: () => HealthCache = () => new HealthCache(),
+  ) {
+    this.healthCache = opts.healthCache ?? newCache();
+    this.probeTimeoutMs = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
+  }
 }
 
 const modelList = z.object({ data: z.array(z.object({ id: z.string() }).loose()).optional() }).loose();
@@ -34,4 +50,16 @@ export async function probeModels(
   } catch (err) {
     return { ok: false, error: errorText(err) };
   }
+}
+
+/** `GET {mlx_audio_base}/v1/models`, cached (shared by the ASR and TTS adapters). */
+export async function sidecarHealth(cfg: AppConfig, cache: HealthCache, probeTimeout: number): Promise<EngineHealth> {
+  let base: string;
+  try {
+    base = baseUrl(cfg.mlx_audio_base, 'mlx_audio_base', 'asr');
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  const url = `${base}/v1/models`;
+  return cache.get(`models ${url}`, () => probeModels({ stage: 'asr', what: 'Audio server', base, url, timeoutMs: probeTimeout }));
 }

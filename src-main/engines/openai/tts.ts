@@ -7,10 +7,9 @@ import { parseWav, WavError, type PcmAudio } from '../../../src-shared/audio/wav
 import type { AppConfig } from '../../../src-shared/config/schema';
 import { trimForTts } from '../../../src-shared/text/sanitize';
 import type { EngineHealth, Tts, TtsOptions } from '../types';
-import { sidecarHealth } from './asr';
 import { HealthCache } from './health-cache';
 import { baseUrl, engineRequest, EngineHttpError, errorText, failForStatus, MAX_AUDIO_BODY_BYTES, readBody, timeoutMs, type EngineRequest } from './http';
-import { PROBE_TIMEOUT_MS, type OpenAiEngineOptions } from './probe';
+import { EngineServerAdapter, sidecarHealth, type OpenAiEngineOptions } from './probe';
 
 function speakable(text: string): string {
   const input = trimForTts(text);
@@ -38,18 +37,8 @@ async function wavReply(res: Response, req: Pick<EngineRequest, 'what' | 'base' 
   return audio;
 }
 
-export class OpenAiTts implements Tts {
+export class OpenAiTts extends EngineServerAdapter implements Tts {
   readonly kind = 'openai';
-  private readonly health_: HealthCache;
-  private readonly probeTimeoutMs: number;
-
-  constructor(
-    private readonly config: () => AppConfig,
-    opts: OpenAiEngineOptions = {},
-  ) {
-    this.health_ = opts.healthCache ?? new HealthCache();
-    this.probeTimeoutMs = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
-  }
 
   async synthesize(text: string, opts: TtsOptions = {}): Promise<PcmAudio> {
     const cfg = this.config();
@@ -75,31 +64,22 @@ export class OpenAiTts implements Tts {
   }
 
   async health(): Promise<EngineHealth> {
-    return sidecarHealth(this.config(), this.health_, this.probeTimeoutMs);
+    return sidecarHealth(this.config(), this.healthCache, this.probeTimeoutMs);
   }
 }
 
-export interface PiperOptions {
-  /** Piper's probe synthesises, so its result is kept longer (default 30 s) */
-  healthCache?: HealthCache;
-  probeTimeoutMs?: number;
-}
+/** Piper's probe synthesises, so by default its result is kept longer (30 s). */
+export type PiperOptions = OpenAiEngineOptions;
 
 /**
  * Piper's HTTP server (`python -m piper.http_server`): `POST {piper_base}` with the synthesis knobs.
  * The voice is whatever model the server was started with (`piper_voice` is informational, §16 #35).
  */
-export class PiperTts implements Tts {
+export class PiperTts extends EngineServerAdapter implements Tts {
   readonly kind = 'piper';
-  private readonly health_: HealthCache;
-  private readonly probeTimeoutMs: number;
 
-  constructor(
-    private readonly config: () => AppConfig,
-    opts: PiperOptions = {},
-  ) {
-    this.health_ = opts.healthCache ?? new HealthCache({ ttlMs: 30_000 });
-    this.probeTimeoutMs = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
+  constructor(config: () => AppConfig, opts: PiperOptions = {}) {
+    super(config, opts, () => new HealthCache({ ttlMs: 30_000 }));
   }
 
   /** `opts.voice` and `opts.speed` do not apply: Piper's voice is fixed and its speed is `piper_length_scale`. */
@@ -116,10 +96,10 @@ export class PiperTts implements Tts {
     if (cfg.piper_speaker !== 0) body.speaker_id = cfg.piper_speaker;
     try {
       const audio = await this.post(base, body, timeoutMs(cfg.engine_timeout_sec), opts.signal);
-      this.health_.set(base, { ok: true });
+      this.healthCache.set(base, { ok: true });
       return audio;
     } catch (err) {
-      if (!opts.signal?.aborted && err instanceof EngineHttpError) this.health_.set(base, { ok: false, error: err.message });
+      if (!opts.signal?.aborted && err instanceof EngineHttpError) this.healthCache.set(base, { ok: false, error: err.message });
       throw err;
     }
   }
@@ -135,8 +115,8 @@ export class PiperTts implements Tts {
     } catch (err) {
       return { ok: false, error: errorText(err) };
     }
-    if (opts.fresh) this.health_.invalidate(base);
-    return this.health_.get(base, async () => {
+    if (opts.fresh) this.healthCache.invalidate(base);
+    return this.healthCache.get(base, async () => {
       try {
         await this.post(base, { text: 'test' }, this.probeTimeoutMs);
         return { ok: true };
