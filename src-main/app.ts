@@ -105,6 +105,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   config.onChange((_c, changed) => {
     if (changed.some((k) => ENGINE_KEYS.has(k))) engines.rebuild();
   });
+  let boundPort = cfg.port;
   // the phone bridge (ADB) unless the caller supplies call control (tests, embedding)
   const bridge = opts.phone
     ? null
@@ -120,13 +121,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
           return fresh;
         },
         log: (level, msg, data) => logger[level](data ?? {}, msg),
+        // the reverse rule leads to the port the gateway is bound to (config `port` may be 0)
+        gatewayPort: () => boundPort,
       });
   const phones = () => bridge?.listDevices().filter((d) => d.state === 'device').map((d) => d.serial) ?? [];
   const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null }, phones });
   const latency = new LatencyWindow();
   latency.attach(bus);
 
-  let boundPort = cfg.port;
   let listening: { host: string; port: number } | null = null;
   const consoleDir = opts.consoleDir ?? join(projectRoot, 'out', 'renderer');
   const ctx: GatewayContext = {

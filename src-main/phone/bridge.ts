@@ -15,7 +15,7 @@ import { AdbClient, AdbError, toAdbError, type TrackedDevice } from './adb-clien
 import { defaultSerial, findAdbBinary, isLoopbackHost, resolveAdbEndpoint, startAdbServer, type AdbBinary } from './adb-server';
 import { CallTracker, parseTelephonyCallState, type CallEnded, type CallInfo } from './call-tracker';
 import { callCommandLine, CommandWatcher, type CallCommandPayload, type CallCommandType } from './call-commands';
-import { evaluateChecks, explainState, gatherFacts, skippedChecks, worstStatus, type Probe } from './checks';
+import { evaluateChecks, explainState, gatherFacts, hasReverseRule, skippedChecks, worstStatus, type Probe } from './checks';
 import { DIALER_ROLE, PKG } from './constants';
 import { LogcatMonitor, matchesFilter, type LogFilter, type LogLine } from './logcat';
 import { maskMaybe, maskText } from './mask';
@@ -28,7 +28,7 @@ export interface PhoneBridgeConfig {
   adb_port: number;
   adb_serial: string;
   adb_path: string;
-  /** the gateway's port */
+  /** the gateway's configured port (0 = any: then `gatewayPort` tells the bound one) */
   port: number;
   adb_reverse_port: number;
   adb_confirm_timeout_ms: number;
@@ -48,6 +48,8 @@ export interface PhoneBridgeOptions {
   gatewayBearer?: () => string;
   /** the gateway's bearer, generated and saved first if none is set (used by push_profile) */
   ensureGatewayBearer?: () => Promise<string>;
+  /** the port the gateway is actually bound to (its config `port` may be 0); default: config `port` */
+  gatewayPort?: () => number;
   /** recent gateway log lines for the diagnostics bundle */
   gatewayLog?: () => string[] | Promise<string[]>;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
@@ -352,8 +354,18 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     };
   }
 
+  /** this computer's side of the reverse rule: the port the gateway is bound to */
+  private gatewayPort(cfg = this.opts.config()): number {
+    return this.opts.gatewayPort?.() || cfg.port;
+  }
+
+  /** the phone's side of the reverse rule: adb_reverse_port, else the gateway's port */
   private reversePort(cfg = this.opts.config()): number {
-    return cfg.adb_reverse_port || cfg.port;
+    return cfg.adb_reverse_port || this.gatewayPort(cfg);
+  }
+
+  private portsFor(cfg = this.opts.config()): { reversePort: number; gatewayPort: number } {
+    return { reversePort: this.reversePort(cfg), gatewayPort: this.gatewayPort(cfg) };
   }
 
   private current(rec: DeviceRecord, gen: number): boolean {
@@ -482,7 +494,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     if (!rec || !calls?.live || !this.client || rec.tracked.state !== 'device') return;
     const gen = rec.generation;
     const client = this.client;
-    const port = this.reversePort();
+    const ports = this.portsFor();
     try {
       const r = await client.shell(serial, sh('dumpsys', 'telephony.registry'), 5000);
       const st = parseTelephonyCallState(r.stdout);
@@ -490,7 +502,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
       if (!calls.live || !this.current(rec, gen)) return;
       const list = await client.listReverses(serial);
       if (!this.current(rec, gen)) return;
-      if (!list.some((x) => x.remote === `tcp:${port}` && x.local === `tcp:${port}`)) {
+      if (!hasReverseRule(list, ports)) {
         rec.reverseActive = false;
         this.alert({ serial, level: 'critical', code: 'reverse_lost_in_call', message: `The phone ${this.name(rec)} lost its link to the gateway during a call (reverse rule gone): restoring it.` });
         const fixed = await setup.createReverse(this.setupContext(rec));
@@ -516,7 +528,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     if (rec.checking) return rec.checking;
     const gen = rec.generation;
     const cfg = this.opts.config();
-    const ctx = { state: rec.tracked.state, reversePort: this.reversePort(cfg), bearer: this.opts.gatewayBearer?.() ?? '' };
+    const ctx = { state: rec.tracked.state, ...this.portsFor(cfg), bearer: this.opts.gatewayBearer?.() ?? '' };
     rec.checking = (async () => {
       const raw = await gatherFacts(this.probe(serial), ctx, cfg.adb_command_timeout_ms);
       const ev = evaluateChecks(raw, ctx);
@@ -725,7 +737,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
 
   private setupContext(rec: DeviceRecord): setup.SetupContext {
     const cfg = this.opts.config();
-    return { client: this.requireClient(), serial: rec.serial, timeoutMs: cfg.adb_command_timeout_ms, reversePort: this.reversePort(cfg), facts: rec.facts };
+    return { client: this.requireClient(), serial: rec.serial, timeoutMs: cfg.adb_command_timeout_ms, ...this.portsFor(cfg), facts: rec.facts };
   }
 
   /**

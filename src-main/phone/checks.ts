@@ -19,8 +19,10 @@ export interface Probe {
 export interface CheckContext {
   /** adb state of the device */
   state: string;
-  /** port of the reverse rule = the gateway port */
+  /** the phone's side of the reverse rule (what the app's profile points at) */
   reversePort: number;
+  /** this computer's side: the port the gateway is bound to (default: reversePort) */
+  gatewayPort?: number;
   /** the running gateway's bearer ('' = none) */
   bearer: string;
 }
@@ -90,6 +92,17 @@ export function healthRequest(port: number, bearer: string): string {
   return `GET /health HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n${auth}\r\n`;
 }
 
+/** The reverse rule the phone needs: its `tcp:<reversePort>` leads to this computer's `tcp:<gatewayPort>`. */
+export function reverseRule(ctx: { reversePort: number; gatewayPort?: number }): { remote: string; local: string } {
+  return { remote: `tcp:${ctx.reversePort}`, local: `tcp:${ctx.gatewayPort || ctx.reversePort}` };
+}
+
+/** Is the rule in the phone's reverse list? */
+export function hasReverseRule(list: { remote: string; local: string }[], ctx: { reversePort: number; gatewayPort?: number }): boolean {
+  const want = reverseRule(ctx);
+  return list.some((r) => r.remote === want.remote && r.local === want.local);
+}
+
 /** Ask the phone to fetch the gateway's /health through its reverse port (no quoting: base64). */
 export function reachabilityCommand(port: number, bearer: string): ShellCommand {
   return sh('echo', b64(healthRequest(port, bearer)), op('|'), 'base64', '-d', op('|'), 'nc', '127.0.0.1', port);
@@ -143,7 +156,7 @@ export async function gatherFacts(probe: Probe, ctx: CheckContext, timeoutMs: nu
   }
   const debuggable = dumpsysPackage?.ok ? /pkgFlags=\[[^\]]*\bDEBUGGABLE\b/.test(dumpsysPackage.value.stdout) : null;
   const [su, rootd] = await Promise.all([findSu(probe, Math.min(timeoutMs, 8000)), run(ROOTD_PROBE, Math.min(timeoutMs, 4000))]);
-  const reverseOk = reverses.ok && reverses.value.some((r) => r.remote === `tcp:${ctx.reversePort}` && r.local === `tcp:${ctx.reversePort}`);
+  const reverseOk = reverses.ok && hasReverseRule(reverses.value, ctx);
   const reach = reverseOk ? await run(reachabilityCommand(ctx.reversePort, ctx.bearer), Math.min(timeoutMs, 6000)) : null;
   let profileExternal: RawFacts['profileExternal'] = null;
   let profileInternal: RawFacts['profileInternal'] = null;
@@ -331,9 +344,13 @@ export function evaluateChecks(raw: RawFacts, ctx: CheckContext): Evaluated {
   else checks.push(check('rootd', 'fail', 'The root helper is not running, and there is no root to start it.'));
 
   // reverse + reachability
-  const reverseActive = raw.reverses.ok && raw.reverses.value.some((r) => r.remote === `tcp:${ctx.reversePort}` && r.local === `tcp:${ctx.reversePort}`);
+  const reverseActive = raw.reverses.ok && hasReverseRule(raw.reverses.value, ctx);
+  const rule = reverseRule(ctx);
+  const stale = raw.reverses.ok ? raw.reverses.value.find((r) => r.remote === rule.remote && r.local !== rule.local) : undefined;
   if (!raw.reverses.ok) checks.push(check('reverse', 'unknown', `Reverse rules: could not read them (${raw.reverses.error}).`, 'create_reverse'));
-  else checks.push(reverseActive ? check('reverse', 'ok', `tcp:${ctx.reversePort} → this computer.`) : check('reverse', 'fail', `The phone has no link to the gateway port ${ctx.reversePort}.`, 'create_reverse'));
+  else if (reverseActive) checks.push(check('reverse', 'ok', `The phone's ${rule.remote} → this computer's ${rule.local} (the gateway).`));
+  else if (stale) checks.push(check('reverse', 'fail', `The phone's ${rule.remote} leads to ${stale.local} on this computer, not to the gateway (${rule.local}).`, 'create_reverse'));
+  else checks.push(check('reverse', 'fail', `The phone has no link to the gateway (${rule.remote} → ${rule.local}).`, 'create_reverse'));
   if (!raw.reach) checks.push(check('reachability', 'skipped', 'Needs the USB link (adb reverse) first.', 'create_reverse'));
   else {
     const status = out(raw.reach)?.match(/^HTTP\/1\.[01] (\d{3})/m)?.[1];

@@ -19,7 +19,7 @@ import {
   RUNTIME_PERMISSIONS,
   TEST_INJECT_DIR,
 } from './constants';
-import { findSu, readInternal, ROOTD_PROBE } from './checks';
+import { findSu, hasReverseRule, readInternal, reverseRule, ROOTD_PROBE } from './checks';
 import { generateBearer, profileBytes, profileGateway, sha256, templateProfile, validateProfile, withGateway, type Profile } from './profile';
 import { b64, op, sh, type ShellCommand } from './shell';
 import type { ActionResult, DeviceFacts } from './types';
@@ -28,7 +28,10 @@ export interface SetupContext {
   client: AdbClient;
   serial: string;
   timeoutMs: number;
+  /** the phone's side of the reverse rule (the profile's gateway URL uses it) */
   reversePort: number;
+  /** the port the gateway is bound to on this computer (default: reversePort) */
+  gatewayPort?: number;
   facts: DeviceFacts | null;
 }
 
@@ -40,11 +43,13 @@ const firstLine = (r: ShellResult) => (r.stdout + r.stderr).trim().split('\n')[0
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function createReverse(ctx: SetupContext): Promise<ActionResult> {
-  const rule = `tcp:${ctx.reversePort}`;
-  await ctx.client.reverse(ctx.serial, rule, rule);
+  const rule = reverseRule(ctx);
+  if (!/^tcp:[1-9]\d*$/.test(rule.remote) || !/^tcp:[1-9]\d*$/.test(rule.local)) return { ok: false, detail: 'The gateway is not listening on a port yet: no reverse rule can be made.' };
+  await ctx.client.reverse(ctx.serial, rule.remote, rule.local);
   const list = await ctx.client.listReverses(ctx.serial);
-  const ok = list.some((r) => r.remote === rule && r.local === rule);
-  return ok ? { ok, detail: `The phone's port ${ctx.reversePort} now leads to this computer.` } : { ok, detail: 'adb accepted the reverse rule, but the phone does not list it.' };
+  const ok = hasReverseRule(list, ctx);
+  const to = rule.local === rule.remote ? 'this computer' : `port ${rule.local.slice(4)} on this computer (the gateway)`;
+  return ok ? { ok, detail: `The phone's port ${ctx.reversePort} now leads to ${to}.` } : { ok, detail: 'adb accepted the reverse rule, but the phone does not list it.' };
 }
 
 const INSTALL_ERRORS: [RegExp, string][] = [
