@@ -23,6 +23,7 @@ import { buildServer, type RouteModule } from './gateway/server';
 import { createLogger, type Logger } from './logging/logger';
 import { NoPhoneBridge, type CallControl } from './phone/call-control';
 import { AdbPhoneBridge, generateBearer, sessionEndReason } from './phone';
+import { LOG_FILE_NAME, tailLogLines } from './phone/log-tail';
 import { registerDeviceRoutes } from './gateway/routes/devices';
 import { CallStore } from './store';
 import { registerHistoryRoutes } from './gateway/routes/history';
@@ -123,6 +124,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         log: (level, msg, data) => logger[level](data ?? {}, msg),
         // the reverse rule leads to the port the gateway is bound to (config `port` may be 0)
         gatewayPort: () => boundPort,
+        // the diagnostics bundle's gateway log: the tail of the log file (already redacted by the logger)
+        gatewayLog: () => tailLogLines(join(dataDir, 'logs', LOG_FILE_NAME), 500),
       });
   const phones = () => bridge?.listDevices().filter((d) => d.state === 'device').map((d) => d.serial) ?? [];
   const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null }, phones });
