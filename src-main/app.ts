@@ -128,7 +128,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         gatewayLog: () => tailLogLines(join(dataDir, 'logs', LOG_FILE_NAME), 500),
       });
   const phones = () => bridge?.listDevices().filter((d) => d.state === 'device').map((d) => d.serial) ?? [];
-  const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null }, phones });
+  const pipeline = new TurnPipeline({ calls, engines: () => engines.current(), config: () => config.get(), bus, logger: logger as Logger, broker: () => ext.broker ?? { requestReply: () => null }, phones, phoneCall: bridge ? (serial) => bridge.observedCall(serial) : undefined });
   const latency = new LatencyWindow();
   latency.attach(bus);
 

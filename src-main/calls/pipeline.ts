@@ -60,6 +60,11 @@ export interface PipelineOptions {
   broker?: () => ReplyBroker;
   /** serials of the connected phones; a new phone call ends older open phone calls only when ≤ 1 */
   phones?: () => string[];
+  /**
+   * The live call on a phone as the phone bridge observed it (null: none known). On a phone call's
+   * greeting turn it is preferred over the turn's caller fields, which can be the previous call's (§8.5).
+   */
+  phoneCall?: (serial: string) => { direction: 'incoming' | 'outgoing' | null; number: string | null } | null;
 }
 
 const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
@@ -152,6 +157,7 @@ export class TurnPipeline {
       const dir = safeText(input.callDirection).toLowerCase();
       if (dir === 'incoming' || dir === 'outgoing') s.direction = dir;
     }
+    if (reset && source === 'phone') this.crossCheckCall(s);
     // a dial's options (device, greeting, instructions) apply to the outgoing call it connects
     const dial = reset && source === 'phone' && s.direction === 'outgoing' && s.number ? calls.dials.take(s.number) : undefined;
     if (dial) {
@@ -243,6 +249,38 @@ export class TurnPipeline {
       calls.notify('callEvent', s.summaryView(), 'turn.error', { error: message });
       return { status: 500, body: { detail: message } };
     }
+  }
+
+  /** The phone can send the previous call's metadata (§8.5): the bridge's view of the phone's call wins. */
+  private crossCheckCall(s: Session): void {
+    if (!this.o.phoneCall) return;
+    const phones = this.o.phones?.() ?? [];
+    const serial = s.device ?? (phones.length === 1 ? phones[0] : null);
+    if (!serial) return;
+    let call: ReturnType<NonNullable<PipelineOptions['phoneCall']>>;
+    try {
+      call = this.o.phoneCall(serial);
+    } catch {
+      return;
+    }
+    if (!call) return;
+    const sent = { direction: s.direction, number: s.number };
+    let changed = false;
+    if (call.direction && call.direction !== s.direction) {
+      s.direction = call.direction;
+      changed = true;
+    }
+    const observed = call.number ? normalizeNumber(call.number) : '';
+    if (observed && numberKey(observed) !== numberKey(s.number)) {
+      s.number = observed;
+      changed = true;
+    }
+    if (!changed) return;
+    s.device ??= serial;
+    this.o.logger?.warn(
+      { session_id: s.id, serial, sent, phone: { direction: s.direction, number: s.number } },
+      "the phone's caller fields disagree with its call state (left over from the previous call?): using the call state",
+    );
   }
 
   private policy(s: Session, cfg: AppConfig): 'blocklisted' | 'not_allowlisted' | 'unknown_caller' | null {

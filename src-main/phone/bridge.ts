@@ -733,6 +733,15 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     return live.length === 1 ? live[0] : null;
   }
 
+  /**
+   * Direction and number of the live call on `serial` as the bridge itself observed them (not the
+   * app's call metadata, which can be the previous call's): for the gateway's cross-check of a new
+   * call's caller fields. null: no live call known.
+   */
+  observedCall(serial: string): { direction: 'incoming' | 'outgoing' | null; number: string | null } | null {
+    return this.calls.get(serial)?.observedFields() ?? null;
+  }
+
   // ---------------------------------------------------------------- actions
 
   private setupContext(rec: DeviceRecord): setup.SetupContext {

@@ -75,6 +75,8 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private call: CallInfo | null = null;
   private pendingReason: CallEndReason | null = null;
   private expectedDial: { number: string; at: number } | null = null;
+  /** which of the call's fields came only from the app's own (possibly stale) call metadata line */
+  private fromApp = { number: false, direction: false };
 
   constructor(readonly serial: string, private readonly now: () => number = Date.now) {
     super();
@@ -82,6 +84,16 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
 
   current(): CallInfo | null {
     return this.call ? { ...this.call } : null;
+  }
+
+  /**
+   * The call as the bridge itself saw it (dial command, incoming-call and state lines, telephony
+   * state), without what only the app's call metadata said: that metadata can be left over from the
+   * previous call (phone spec §8.5), so it cannot confirm the turn's caller fields.
+   */
+  observedFields(): { direction: CallDirection | null; number: string | null } | null {
+    if (!this.call) return null;
+    return { direction: this.fromApp.direction ? null : this.call.direction, number: this.fromApp.number ? null : this.call.number };
   }
 
   get live(): boolean {
@@ -126,8 +138,14 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
       const meta = message.match(/call metadata:\s*caller=([^,]*),\s*direction=([^,\s]*)/i);
       if (meta && this.call) {
         this.call.appReported = { number: cleanNumber(meta[1]), direction: meta[2] || null };
-        if (!this.call.number) this.call.number = this.call.appReported.number;
-        if (!this.call.direction && /^(incoming|outgoing)$/i.test(meta[2])) this.call.direction = meta[2].toLowerCase() as CallDirection;
+        if (!this.call.number && this.call.appReported.number) {
+          this.call.number = this.call.appReported.number;
+          this.fromApp.number = true;
+        }
+        if (!this.call.direction && /^(incoming|outgoing)$/i.test(meta[2])) {
+          this.call.direction = meta[2].toLowerCase() as CallDirection;
+          this.fromApp.direction = true;
+        }
         this.emit('changed', this.current()!);
       } else if (/max call duration reached/i.test(message)) this.pendingReason = 'max_duration';
       else if (/auto hangup after silence timeout/i.test(message)) this.pendingReason = 'silence_timeout';
@@ -160,8 +178,14 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
 
   private ensureCall(phase: CallPhase, direction: CallDirection | null, number: string | null): void {
     if (this.call) {
-      if (number && !this.call.number) this.call.number = number;
-      if (direction && !this.call.direction) this.call.direction = direction;
+      if (number && (!this.call.number || this.fromApp.number)) {
+        this.call.number = number;
+        this.fromApp.number = false;
+      }
+      if (direction && (!this.call.direction || this.fromApp.direction)) {
+        this.call.direction = direction;
+        this.fromApp.direction = false;
+      }
       // the phase is left to the state lines: a late "Dial command executed" must not undo "active"
       this.call.observed = true;
       this.emit('changed', this.current()!);
@@ -176,6 +200,7 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     }
     if (dir === 'outgoing') this.expectedDial = null;
     this.pendingReason = null;
+    this.fromApp = { number: false, direction: false };
     this.call = { serial: this.serial, phase, number: num, direction: dir, appReported: null, startedAt: now, activeAt: phase === 'active' ? now : null, observed: true };
     this.emit('started', this.current()!);
   }

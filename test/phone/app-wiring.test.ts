@@ -2,11 +2,12 @@
  * The phone bridge as the real app wires it (createApp with no `phone` stand-in, pointed at the fake
  * adb server): the diagnostics bundle carries the gateway's own log, redacted.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAdbServer } from '../helpers/fake-adb-server';
+import { PhoneSim } from '../helpers/phone-sim';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { tailLogLines } from '../../src-main/phone/log-tail';
 
@@ -67,5 +68,54 @@ describe('tailLogLines', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a new call's caller fields are cross-checked with the phone's call state (phone spec §8.5)", () => {
+  const STALE = '+4917099999999';
+
+  async function waitForCall(url: string, serial: string, phase: string) {
+    for (let i = 0; i < 400; i++) {
+      const d = (await (await fetch(`${url}/api/devices/${serial}`)).json()) as { call?: { phase: string } | null };
+      if (d.call?.phase === phase) return;
+      await sleep(25);
+    }
+    throw new Error(`the bridge never saw the call ${phase}`);
+  }
+
+  it('an outgoing call whose greeting turn carries the previous caller\'s incoming fields is treated as outgoing', async () => {
+    // the previous caller is blocklisted: taken as incoming, this call would be rejected
+    const { gw } = await appWithPhone('X1', { caller_blocklist: [STALE] });
+    const dial = await fetch(`${gw.url}/api/call/dial`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: '+15550001111', greeting: 'Hi, the assistant calling back.' }) });
+    expect(((await dial.json()) as { ok: boolean }).ok).toBe(true);
+    await waitForCall(gw.url, 'X1', 'active');
+
+    const phone = new PhoneSim(gw.url, gw.bearer, STALE, 'incoming');
+    const r = await phone.greeting('Hello.');
+    expect(r.disconnect).toBe(false);
+    // the dial's own greeting applies: the call was matched to the dial by its real number
+    expect(r.reply).toBe('Hi, the assistant calling back.');
+    const s = gw.app.ctx.calls.get(phone.sessionId)!;
+    expect(s.direction).toBe('outgoing');
+    expect(s.number).toBe('+15550001111');
+    expect(s.device).toBe('X1');
+    expect(s.ended).toBe(false);
+    // and it is logged (numbers masked)
+    const log = readFileSync(join(gw.dataDir, 'logs', 'app.log'), 'utf8');
+    const line = log.split('\n').find((l) => l.includes('disagree with its call state'));
+    expect(line).toBeDefined();
+    expect(line).not.toContain(STALE);
+    expect(JSON.parse(line!)).toMatchObject({ serial: 'X1', sent: { direction: 'incoming' }, phone: { direction: 'outgoing' } });
+  });
+
+  it('matching fields are left alone and nothing is logged; a blocklisted real caller is still rejected', async () => {
+    const { gw, dev } = await appWithPhone('X2', { caller_blocklist: [STALE] });
+    dev.incomingCall(STALE);
+    await waitForCall(gw.url, 'X2', 'active');
+    const phone = new PhoneSim(gw.url, gw.bearer, STALE, 'incoming');
+    const r = await phone.greeting('Hello.');
+    expect(r.disconnect).toBe(true);
+    expect(gw.app.ctx.calls.get(phone.sessionId)?.direction).toBe('incoming');
+    expect(readFileSync(join(gw.dataDir, 'logs', 'app.log'), 'utf8')).not.toContain('disagree with its call state');
   });
 });

@@ -136,6 +136,23 @@ describe('call tracker', () => {
     t.onTelephonyState(0);
     expect(ended.map((e) => e.reason)).toEqual(['not_answered', 'ended_on_phone']);
   });
+
+  it("observed fields leave out what only the app's (possibly stale) call metadata said", () => {
+    const t = new CallTracker('S');
+    t.onTelephonyState(2);
+    t.onLogLine(line('GatewayCallAssistant', 'call metadata: caller=+4917099999999, direction=incoming, maxDuration=300s'));
+    expect(t.current()).toMatchObject({ direction: 'incoming', number: '+4917099999999' });
+    expect(t.observedFields()).toEqual({ direction: null, number: null });
+    // the bridge's own observation replaces the app's report
+    t.onLogLine(line('AndroidTelecomCtrl', 'Dial command executed: +15550001111'));
+    expect(t.observedFields()).toEqual({ direction: 'outgoing', number: '+15550001111' });
+    t.onTelephonyState(0);
+    expect(t.observedFields()).toBeNull();
+    // a new call starts clean
+    t.onLogLine(line('BridgeInCallService', 'incoming call from: +491701234567, autoAnswer=true'));
+    t.onLogLine(line('GatewayCallAssistant', 'call metadata: caller=+4917099999999, direction=outgoing, maxDuration=300s'));
+    expect(t.observedFields()).toEqual({ direction: 'incoming', number: '+491701234567' });
+  });
 });
 
 describe('profiles', () => {
