@@ -80,4 +80,50 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromi
     await page.goto(`${gw.url}/#/devices`);
     await waitForText(page.locator('.device-card').filter({ hasText: 'READY02' }), /On a call: outgoing, (dialing|connecting|active)/);
   });
+
+  it('a phone unplugged during a call raises a banner (and a desktop notification) on every page; it clears when the phone is back, and can be dismissed', async () => {
+    // a stand-in for the desktop notification API, allowed
+    await page.addInitScript(() => {
+      const w = globalThis as unknown as { __notes: string[][]; Notification: unknown };
+      w.__notes = [];
+      w.Notification = class {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        constructor(title: string, opts?: { body?: string }) {
+          w.__notes.push([title, opts?.body ?? '']);
+        }
+      };
+    });
+    const dev = adb.plug({ serial: 'ALERT03', model: 'Pixel 6', androidVersion: '14', sdk: 34, setUp: true });
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/api/devices/ALERT03`)).json()) as { ready?: boolean }).ready, { timeout: 15_000 }).toBe(true);
+    dev.incomingCall('+4930123456789');
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/api/devices/ALERT03`)).json()) as { call?: { phase: string } }).call?.phase, { timeout: 15_000 }).toBe('active');
+    await page.goto(`${gw.url}/#/history`);
+    await page.reload();
+    const banner = page.locator('.device-alert[data-serial="ALERT03"]');
+    expect(await banner.count()).toBe(0);
+
+    adb.unplug('ALERT03');
+    await banner.waitFor({ timeout: 15_000 });
+    await waitForText(banner, 'lost its USB link during a call');
+    expect(await banner.getAttribute('role')).toBe('alert');
+    await screenshot(page, 'device-alert-banner');
+    await expect.poll(async () => page.evaluate(() => (globalThis as unknown as { __notes: string[][] }).__notes), { timeout: 5_000 }).toContainEqual(['Phone needs attention', expect.stringContaining('lost its USB link during a call')]);
+    // it follows the operator to other pages
+    await page.locator('nav.sidebar').getByRole('link', { name: 'Dial' }).click();
+    await banner.waitFor();
+
+    // plugged back in while the call goes on: the link is restored and the banner goes away
+    adb.plug(dev);
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+
+    // unplugged again: this time the operator dismisses it
+    adb.unplug('ALERT03');
+    await banner.waitFor({ timeout: 15_000 });
+    await banner.getByRole('button', { name: /^Dismiss/ }).click();
+    await banner.waitFor({ state: 'detached' });
+    const notes = await page.evaluate(() => (globalThis as unknown as { __notes: string[][] }).__notes);
+    expect(notes.filter((n) => n[0] === 'Phone needs attention')).toHaveLength(2);
+    adb.plug(dev);
+  });
 });

@@ -58,7 +58,8 @@ export interface PhoneBridgeOptions {
 export interface DeviceAlert {
   serial: string;
   level: 'critical' | 'warning' | 'info';
-  code: 'reverse_lost_in_call' | 'reverse_restored' | 'adb_server_lost' | 'call_ended_while_disconnected';
+  /** critical/warning codes raise a problem; info codes report the recovery (the console clears the device's problems) */
+  code: 'reverse_lost_in_call' | 'reverse_restored' | 'adb_server_lost' | 'adb_server_restored' | 'call_ended_while_disconnected';
   message: string;
 }
 
@@ -105,6 +106,8 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay = 250;
   private lastServerStart = 0;
+  /** the adb server went away (alerted): say so when it is back */
+  private adbLost = false;
   private binary: AdbBinary | null = null;
   private running = false;
   private readonly env: Record<string, string | undefined>;
@@ -182,6 +185,10 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
       }
       this.tracker = handle;
       this.reconnectDelay = 250;
+      if (this.adbLost) {
+        this.adbLost = false;
+        this.alert({ serial: '', level: 'info', code: 'adb_server_restored', message: 'The adb server is back: phones are reconnecting.' });
+      }
       this.setAdb({ ok: true, detail: `adb server ${this.adb.host}:${this.adb.port} (version ${version})`, version, binary: this.binary?.ok ? this.binary.path : this.adb.binary });
     } catch (e) {
       const err = toAdbError(e);
@@ -219,7 +226,10 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     this.setAdb({ ok: false, detail: 'Lost the connection to the adb server; reconnecting…' });
     const live = [...this.devices.keys()].filter((s) => this.calls.get(s)?.live);
     for (const serial of [...this.devices.keys()]) this.dropDevice(serial, 'adb_server_lost', true);
-    if (!live.length) this.alert({ serial: '', level: 'warning', code: 'adb_server_lost', message: 'The adb server went away: phones are reconnected as soon as it is back.' });
+    if (!live.length) {
+      this.adbLost = true;
+      this.alert({ serial: '', level: 'warning', code: 'adb_server_lost', message: 'The adb server went away: phones are reconnected as soon as it is back.' });
+    }
     this.scheduleReconnect();
   }
 

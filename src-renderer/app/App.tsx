@@ -1,6 +1,7 @@
 /** Layout: navigation, the current view, the status bar, and the token prompt when the gateway asks. */
 import { useEffect, useRef } from 'react';
 import { Icon, type IconName } from '../components/icons';
+import { AlertBanner } from '../components/AlertBanner';
 import { StatusBar } from '../views/StatusBar';
 import { TokenDialog } from '../views/TokenDialog';
 import { LiveCallsView } from '../views/LiveCalls';
@@ -95,6 +96,7 @@ function Main() {
     <>
       <Nav current={view ?? 'calls'} />
       <main id="main" ref={mainRef} tabIndex={-1}>
+        <AlertBanner />
         <WaitingBanner current={view === 'calls' && arg ? arg : ''} />
         {content}
       </main>

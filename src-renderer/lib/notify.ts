@@ -1,5 +1,6 @@
 /**
- * Desktop notifications for an incoming call and for "a caller is waiting for you": through the
+ * Desktop notifications for an incoming call, for "a caller is waiting for you" and for a critical
+ * phone problem: through the
  * Electron bridge when present (the shell already announces incoming calls itself), else the
  * browser's Notification API once the operator allowed it.
  */
@@ -76,6 +77,12 @@ export class Notifier {
     if (this.bridge || call.direction !== 'incoming') return false;
     const who = call.number ? maskNumber(call.number) : 'an unknown number';
     return this.show(`in:${call.session_id}:${call.started_at}`, 'Incoming call', `A caller from ${who} is talking to the assistant.`);
+  }
+
+  /** A critical phone problem (e.g. the USB link lost during a call): once per alert. */
+  deviceAlert(alert: { id: string; level: string; message: string }): boolean {
+    if (alert.level !== 'critical') return false;
+    return this.show(`dev:${alert.id}`, 'Phone needs attention', alert.message);
   }
 
   callerWaiting(sid: string, requestId: string, transcript: string): boolean {

@@ -79,13 +79,25 @@ export interface SignalsState {
   mockLevel: number;
   /** recent notable gateway events outside calls (dial, hangup), newest last, bounded */
   activity: { id: string; at: number; text: string }[];
+  /** open device problems (device.alert critical/warning), newest last; a recovery (info) alert clears its device's */
+  deviceAlerts: DeviceAlertItem[];
+}
+
+export interface DeviceAlertItem {
+  id: string;
+  /** '' = the adb server itself */
+  serial: string;
+  level: 'critical' | 'warning';
+  code: string;
+  message: string;
+  at: number;
 }
 
 export function createSignalsStore(): StoreApi<SignalsState> {
   return createStore<SignalsState>(() => ({
     status: null, statusError: '', latency: null,
     versions: { llm: 0, tts: 0, call: 0, engines: 0, network: 0, instructions: 0, config: 0, devices: 0, models: 0, mock: 0 },
-    downloads: {}, mock: {}, mockLevel: 0, activity: [],
+    downloads: {}, mock: {}, mockLevel: 0, activity: [], deviceAlerts: [],
   }));
 }
 
@@ -107,6 +119,29 @@ const SECTION_OF: Record<string, ConfigSection> = {
 };
 
 const MAX_ACTIVITY = 50;
+const MAX_DEVICE_ALERTS = 20;
+
+/** One device.alert event applied to the open problems (pure). */
+export function applyDeviceAlert(alerts: DeviceAlertItem[], e: EventEnvelope): DeviceAlertItem[] {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const serial = typeof d.serial === 'string' ? d.serial : '';
+  const code = typeof d.code === 'string' ? d.code : '';
+  const level = d.level;
+  if (level === 'critical' || level === 'warning') {
+    const next = alerts.filter((a) => !(a.serial === serial && a.code === code));
+    next.push({ id: `da${e.seq ?? e.timestamp}-${serial}-${code}`, serial, level, code, message: typeof d.message === 'string' ? d.message : 'A phone needs attention.', at: e.timestamp });
+    return next.length > MAX_DEVICE_ALERTS ? next.slice(-MAX_DEVICE_ALERTS) : next;
+  }
+  if (level !== 'info') return alerts;
+  // an info alert is a recovery (link restored, call over, adb back): the device's problems are over
+  return alerts.some((a) => a.serial === serial) ? alerts.filter((a) => a.serial !== serial) : alerts;
+}
+
+/** The operator dismissed one alert banner. */
+export function dismissDeviceAlert(store: StoreApi<SignalsState>, id: string): void {
+  const s = store.getState();
+  if (s.deviceAlerts.some((a) => a.id === id)) store.setState({ deviceAlerts: s.deviceAlerts.filter((a) => a.id !== id) });
+}
 
 /** Non-call events → signals (one `setState` per batch). */
 export function applySignals(store: StoreApi<SignalsState>, events: EventEnvelope[]): void {
@@ -115,6 +150,7 @@ export function applySignals(store: StoreApi<SignalsState>, events: EventEnvelop
   let mock: Record<string, MockState> | null = null;
   let level: number | null = null;
   let activity: SignalsState['activity'] | null = null;
+  let deviceAlerts: DeviceAlertItem[] | null = null;
   const s = store.getState();
   for (const e of events) {
     const d = (e.data ?? {}) as Record<string, unknown>;
@@ -144,15 +180,19 @@ export function applySignals(store: StoreApi<SignalsState>, events: EventEnvelop
       const text = e.type === 'call.dial' ? `Dialled ${String(d.number ?? '')}` : `Hung up${d.session_id ? ` (call ${String(d.session_id).slice(0, 8)})` : ''}`;
       activity.push({ id: `a${e.seq ?? e.timestamp}`, at: e.timestamp, text });
       if (activity.length > MAX_ACTIVITY) activity.splice(0, activity.length - MAX_ACTIVITY);
+    } else if (e.type === 'device.alert') {
+      const next = applyDeviceAlert(deviceAlerts ?? s.deviceAlerts, e);
+      if (next !== (deviceAlerts ?? s.deviceAlerts)) deviceAlerts = next;
     }
   }
-  if (versions || downloads || mock || level !== null || activity) {
+  if (versions || downloads || mock || level !== null || activity || deviceAlerts) {
     store.setState({
       ...(versions ? { versions } : {}),
       ...(downloads ? { downloads } : {}),
       ...(mock ? { mock } : {}),
       ...(level !== null ? { mockLevel: level } : {}),
       ...(activity ? { activity } : {}),
+      ...(deviceAlerts ? { deviceAlerts } : {}),
     });
   }
 }

@@ -197,5 +197,8 @@ describe('the adb server restarts', () => {
     await again;
     expect(dev.reverses.size).toBe(1);
     expect(h.bridge.status().adb.ok).toBe(true);
+    // the console is told the server went away, and that it is back (which clears its banner)
+    const alerts = h.events.filter((e) => e.type === 'device.alert').map((e) => (e.data as { code: string; level: string }));
+    expect(alerts).toEqual([{ serial: '', level: 'warning', code: 'adb_server_lost', message: expect.any(String) }, { serial: '', level: 'info', code: 'adb_server_restored', message: expect.any(String) }]);
   });
 });
