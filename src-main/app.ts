@@ -155,11 +155,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ext.routes.push((app) => registerDeviceRoutes(app, bridge));
     // the phone never tells the gateway that a call ended: the bridge sees it in the phone's call state
     bridge.on('callEnded', (e) => {
+      // a session whose phone is unknown ends only when this was the only phone (with two, it may be the other's)
+      const onlyPhone = new Set([...phones(), e.serial]).size === 1;
       for (const s of calls.active()) {
-        if (s.source === 'phone' && (s.device === null || s.device === e.serial)) calls.end(s.id, sessionEndReason(e.reason));
+        if (s.source === 'phone' && (s.device === e.serial || (s.device === null && onlyPhone))) calls.end(s.id, sessionEndReason(e.reason));
       }
     });
     ext.onStart.push(() => void bridge.start());
+    // a new adb server address or binary takes effect at once (a bridge not started yet stays stopped)
+    config.onChange((_c, changed) => {
+      if (changed.some((k) => k === 'adb_host' || k === 'adb_port' || k === 'adb_path')) void bridge.restart();
+    });
     ext.onStop.push(() => bridge.stop());
   }
 

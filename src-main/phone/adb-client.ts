@@ -133,8 +133,17 @@ const SHELL_V2_STDOUT = 1;
 const SHELL_V2_STDERR = 2;
 const SHELL_V2_EXIT = 3;
 
+/** The adb host protocol sends a request's length as 4 hex digits: no request may be longer. */
+export const ADB_MAX_REQUEST = 0xffff;
+
+/** Bytes of the shell request for `cmd` (the longer, shell-protocol v2 form). */
+export function shellRequestBytes(cmd: ShellCommand): number {
+  return Buffer.byteLength(`shell,v2,raw:${cmd.text}`, 'utf8');
+}
+
 function encodeRequest(req: string): Buffer {
   const body = Buffer.from(req, 'utf8');
+  if (body.length > ADB_MAX_REQUEST) throw new AdbError('failed', `The command is too long for adb (${body.length} bytes; adb allows at most ${ADB_MAX_REQUEST}).`);
   return Buffer.concat([Buffer.from(body.length.toString(16).padStart(4, '0').toUpperCase()), body]);
 }
 
@@ -201,6 +210,8 @@ export class AdbClient {
     timeoutMs = 15_000,
   ): Promise<ShellHandle> {
     const v2 = !this.noShellV2.has(serial);
+    // refuse before opening anything: a longer request would corrupt the adb protocol stream
+    encodeRequest(`${v2 ? 'shell,v2,raw:' : 'shell:'}${cmd.text}`);
     const conn = await this.transport(serial, timeoutMs);
     const socket = conn.socket;
     try {

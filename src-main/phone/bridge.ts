@@ -93,6 +93,9 @@ interface DeviceRecord {
   watchers: Set<CommandWatcher>;
 }
 
+/** How long upkeep waits for the first unlock after a boot before giving up on role and rootd. */
+const UNLOCK_WAIT_MS = 120_000;
+
 const ADB_UNSTARTED: AdbStatus = { ok: false, detail: 'The phone bridge has not started yet.', host: '', port: 0, version: null, binary: null };
 
 export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements CallControl {
@@ -108,6 +111,7 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
   private lastServerStart = 0;
   /** the adb server went away (alerted): say so when it is back */
   private adbLost = false;
+  private lifecycle: Promise<unknown> = Promise.resolve();
   private binary: AdbBinary | null = null;
   private running = false;
   private readonly env: Record<string, string | undefined>;
@@ -148,10 +152,21 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
     this.adb = { ...ADB_UNSTARTED, detail: 'The phone bridge is stopped.' };
   }
 
-  /** Stop and start again (after adb_host/adb_port/adb_path changes). */
-  async restart(): Promise<AdbStatus> {
-    await this.stop();
-    return this.start();
+  /**
+   * Stop and start again with the current config (after adb_host/adb_port/adb_path changes). A bridge
+   * that is not running stays stopped; overlapping restarts run one after the other.
+   */
+  restart(): Promise<AdbStatus> {
+    const next = this.lifecycle.then(async () => {
+      if (!this.running) return { ...this.adb };
+      this.log('info', 'restarting the phone bridge (adb settings changed)');
+      await this.stop();
+      this.binary = null;
+      this.lastServerStart = 0;
+      return this.start();
+    });
+    this.lifecycle = next.catch(() => undefined);
+    return next;
   }
 
   private setAdb(next: Partial<AdbStatus>): void {
@@ -443,7 +458,13 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
       });
     }
 
-    if (cfg.adb_auto_upkeep) {
+    // role and rootd need the user unlocked after a (re)boot (phone spec §4.5 step 1)
+    const unlocked = cfg.adb_auto_upkeep ? await step('unlocked', () => this.waitForUnlock(rec, gen)) : false;
+    if (cfg.adb_auto_upkeep && !unlocked && this.current(rec, gen)) {
+      steps.push({ step: 'dialer role', ok: false, detail: 'skipped: the phone has not been unlocked since it started' });
+      steps.push({ step: 'rootd', ok: false, detail: 'skipped: the phone has not been unlocked since it started' });
+    }
+    if (cfg.adb_auto_upkeep && unlocked) {
       await step('dialer role', async () => {
         const installed = await client.shell(serial, sh('pm', 'path', PKG), cfg.adb_command_timeout_ms);
         if (!/^package:/m.test(installed.stdout)) return { ok: true, detail: 'app not installed: nothing to do' };
@@ -477,6 +498,37 @@ export class AdbPhoneBridge extends EventEmitter<PhoneBridgeEvents> implements C
       await new Promise((r) => setTimeout(r, 500));
     }
     return { ok: false, detail: 'device went away' };
+  }
+
+  /** `dumpsys user` shows RUNNING_UNLOCKED: apps (and the dialer role) work only then. */
+  private async waitForUnlock(rec: DeviceRecord, gen: number): Promise<{ ok: boolean; detail: string }> {
+    const client = this.requireClient();
+    const until = Date.now() + UNLOCK_WAIT_MS;
+    let asked = false;
+    const waiting = { step: 'unlocked', ok: false, detail: 'waiting: unlock the phone once after it started' };
+    try {
+      while (this.current(rec, gen)) {
+        try {
+          const r = await client.shell(rec.serial, sh('dumpsys', 'user'), 5000);
+          if (/RUNNING_UNLOCKED/.test(r.stdout)) return { ok: true, detail: 'unlocked' };
+          if (!/RUNNING_/.test(r.stdout)) return { ok: true, detail: 'user state unknown: going on' };
+        } catch {
+          // not answering yet
+        }
+        if (!asked) {
+          asked = true;
+          this.log('info', 'waiting for the phone to be unlocked', { serial: rec.serial });
+          rec.upkeep.push(waiting);
+          this.publish('device.changed', this.summary(rec));
+        }
+        if (Date.now() > until) return { ok: false, detail: 'the phone was not unlocked within 2 minutes: unlock it, then run the checks again' };
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return { ok: false, detail: 'device went away' };
+    } finally {
+      const i = rec.upkeep.indexOf(waiting);
+      if (i >= 0) rec.upkeep.splice(i, 1);
+    }
   }
 
   private ensurePoll(serial: string): void {

@@ -228,6 +228,22 @@ export function explainState(state: string): string {
   }
 }
 
+const SERVICE_STATES = ['IN_SERVICE', 'OUT_OF_SERVICE', 'EMERGENCY_ONLY', 'POWER_OFF'] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+/**
+ * The voice registration state of every phone slot in `dumpsys telephony.registry`:
+ * `mServiceState={mVoiceRegState=0(IN_SERVICE), …}` (Android 8+) or `mServiceState=0 …` (older).
+ */
+export function parseServiceStates(dumpsys: string): ServiceState[] {
+  const out: ServiceState[] = [];
+  for (const m of dumpsys.matchAll(/mServiceState=\{?(?:mVoiceRegState=)?(\d)/g)) {
+    const st = SERVICE_STATES[Number(m[1])];
+    if (st) out.push(st);
+  }
+  return out;
+}
+
 export interface Evaluated {
   checks: HealthCheck[];
   facts: DeviceFacts;
@@ -416,10 +432,16 @@ export function evaluateChecks(raw: RawFacts, ctx: CheckContext): Evaluated {
   const sim = props['gsm.sim.state'] ?? '';
   const airplane = out(raw.airplane)?.trim();
   const operator = props['gsm.operator.alpha'] ?? '';
+  const network = parseServiceStates(out(raw.telephony) ?? '');
+  const networkName = operator.split(',').map((o) => o.trim()).find(Boolean);
   if (airplane === '1') checks.push(check('sim_network', 'fail', 'Airplane mode is on.'));
   else if (!sim) checks.push(check('sim_network', 'unknown', 'SIM state unknown.'));
   else if (!sim.split(',').some((s) => s.trim() === 'READY' || s.trim() === 'LOADED')) checks.push(check('sim_network', 'fail', `SIM not ready (${sim}).`));
-  else checks.push(check('sim_network', 'ok', `SIM ready${operator.replace(/,/g, '').trim() ? `, network ${operator.split(',')[0]}` : ''}.`));
+  else if (network.length && !network.includes('IN_SERVICE')) {
+    const why = network.includes('EMERGENCY_ONLY') ? 'emergency calls only' : network.includes('POWER_OFF') ? 'the radio is off' : 'out of service';
+    checks.push(check('sim_network', 'fail', `SIM ready, but no mobile network (${why}): calls cannot be made or received.`));
+  } else if (!network.length) checks.push(check('sim_network', 'warn', `SIM ready${networkName ? `, operator ${networkName}` : ''}, but the network state could not be read.`));
+  else checks.push(check('sim_network', 'ok', `SIM ready, in service${networkName ? ` (${networkName})` : ''}.`));
 
   // battery
   const bat = out(raw.battery);

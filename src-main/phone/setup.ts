@@ -5,7 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AdbClient, ShellResult } from './adb-client';
+import { ADB_MAX_REQUEST, shellRequestBytes, type AdbClient, type ShellResult } from './adb-client';
 import {
   DIALER_ROLE,
   EXTERNAL_PROFILE,
@@ -164,13 +164,19 @@ export async function startRootd(ctx: SetupContext): Promise<ActionResult> {
   return { ok: false, detail: `Started ${ROOTD_SCRIPT} with ${su}, but it does not answer: check that the rootd scripts are installed on the phone.` };
 }
 
-/** A command run inside the app's private files dir: run-as on a debug build, else root. */
-async function asApp(ctx: SetupContext, build: (base: string) => ShellCommand): Promise<ShellResult | null> {
+/** The command line that runs `build` inside the app's private files dir: run-as on a debug build, else root (null: neither). */
+function asAppCommand(ctx: SetupContext, build: (base: string) => ShellCommand): ShellCommand | null {
   const debuggable = ctx.facts?.app.debuggable;
-  if (debuggable !== false) return run(ctx, sh('run-as', PKG, 'sh', '-c', build('files')));
+  if (debuggable !== false) return sh('run-as', PKG, 'sh', '-c', build('files'));
   const su = ctx.facts?.su;
   if (!su) return null;
-  return run(ctx, sh(su, '-c', build(`/data/data/${PKG}/files`)));
+  return sh(su, '-c', build(`/data/data/${PKG}/files`));
+}
+
+/** A command run inside the app's private files dir: run-as on a debug build, else root. */
+async function asApp(ctx: SetupContext, build: (base: string) => ShellCommand): Promise<ShellResult | null> {
+  const cmd = asAppCommand(ctx, build);
+  return cmd ? run(ctx, cmd) : null;
 }
 
 export async function removeTestAudio(ctx: SetupContext): Promise<ActionResult> {
@@ -238,15 +244,21 @@ export async function pushProfile(ctx: SetupContext, input: PushProfileInput): P
   const bytes = profileBytes(profile);
   const hash = sha256(bytes);
   const encoded = b64(bytes);
-  if (encoded.length > 200_000) return { ok: false, detail: 'The profile is too large.' };
+  const activeName = INTERNAL_ACTIVE_PROFILE.replace(/^files\//, '');
+  const writeInternal = (base: string) =>
+    sh('mkdir', '-p', `${base}/profiles`, op('&&'), 'echo', encoded, op('|'), 'base64', '-d', op('>'), `${base}/${INTERNAL_PROFILE.replace(/^files\//, '')}`, op('&&'), 'rm', '-f', `${base}/${activeName}`);
+  // the private copy travels inside one adb request (at most 65,535 bytes): refuse before touching the phone
+  const internalCmd = asAppCommand(ctx, writeInternal);
+  if (internalCmd && shellRequestBytes(internalCmd) > ADB_MAX_REQUEST) {
+    const overhead = shellRequestBytes(internalCmd) - encoded.length;
+    const maxBytes = Math.floor(((ADB_MAX_REQUEST - overhead) / 4) * 3);
+    return { ok: false, detail: `The profile is too large to send through adb (${bytes.length.toLocaleString('en')} bytes; at most about ${maxBytes.toLocaleString('en')}): make it smaller. Nothing was changed on the phone.` };
+  }
 
   await run(ctx, sh('mkdir', '-p', EXTERNAL_PROFILE_DIR));
   await ctx.client.push(ctx.serial, bytes, EXTERNAL_PROFILE, 0o660);
   await run(ctx, sh('rm', '-f', `${EXTERNAL_PROFILE_DIR}/active-profile.json`)).catch(() => undefined);
-  const activeName = INTERNAL_ACTIVE_PROFILE.replace(/^files\//, '');
-  const written = await asApp(ctx, (base) =>
-    sh('mkdir', '-p', `${base}/profiles`, op('&&'), 'echo', encoded, op('|'), 'base64', '-d', op('>'), `${base}/${INTERNAL_PROFILE.replace(/^files\//, '')}`, op('&&'), 'rm', '-f', `${base}/${activeName}`),
-  );
+  const written = internalCmd ? await run(ctx, internalCmd) : null;
   if (!written) return { ok: false, detail: 'Pushed the shared copy, but the private copy needs a debug build of the app or root.' };
   if (written.exitCode !== null && written.exitCode !== 0) return { ok: false, detail: `Pushed the shared copy, but writing the private copy failed: ${firstLine(written) || `exit ${written.exitCode}`}.` };
   if (ctx.facts?.app.debuggable === false && ctx.facts.su) {

@@ -113,6 +113,8 @@ export class FakeDevice {
   files = new Map<string, Buffer>();
   reverses = new Map<string, string>();
   call: CallSim = { state: 'idle', number: null };
+  /** the voice registration state of SIM slot 1 (0 in service, 1 out of service, 2 emergency only, 3 radio off); slot 2 has no SIM */
+  serviceState = 0;
   /** ms until the callee answers an outgoing call (null: never) */
   remoteAnswersAfterMs: number | null = 20;
   /** ms between "Hangup command executed" and the call being gone */
@@ -423,7 +425,10 @@ export class FakeDevice {
       return {};
     }
     if (cmdline === 'dumpsys battery') return { stdout: 'Current Battery Service state:\n  AC powered: false\n  USB powered: true\n  level: 87\n  temperature: 312\n' };
-    if (cmdline === 'dumpsys telephony.registry') return { stdout: `last known state:\n  Phone Id=0\n  mCallState=${this.telephonyState}\n  mCallIncomingNumber=\n  Phone Id=1\n  mCallState=0\n` };
+    if (cmdline === 'dumpsys telephony.registry') {
+      const reg = (n: number) => `mServiceState={mVoiceRegState=${n}(${['IN_SERVICE', 'OUT_OF_SERVICE', 'EMERGENCY_ONLY', 'POWER_OFF'][n]}), mDataRegState=${n}(${['IN_SERVICE', 'OUT_OF_SERVICE', 'EMERGENCY_ONLY', 'POWER_OFF'][n]}), mChannelNumber=-1}`;
+      return { stdout: `last known state:\n  Phone Id=0\n  mCallState=${this.telephonyState}\n  mCallIncomingNumber=\n  ${reg(this.serviceState)}\n  Phone Id=1\n  mCallState=0\n  ${reg(1)}\n` };
+    }
     if (c0 === 'cat') {
       const f = this.files.get(c1);
       return f ? { stdout: f } : { stderr: `cat: ${c1}: No such file or directory\n`, exit: 1 };

@@ -119,3 +119,73 @@ describe("a new call's caller fields are cross-checked with the phone's call sta
     expect(readFileSync(join(gw.dataDir, 'logs', 'app.log'), 'utf8')).not.toContain('disagree with its call state');
   });
 });
+
+describe('adb settings changed at runtime', () => {
+  it('a new adb_port restarts the bridge against the new adb server', async () => {
+    const { gw } = await appWithPhone('OLD1');
+    const adb2 = await FakeAdbServer.start();
+    try {
+      adb2.plug({ serial: 'NEW1', setUp: true });
+      gw.app.ctx.config.update({ adb_port: adb2.port });
+      const serials = async () => ((await (await fetch(`${gw.url}/api/devices`)).json()) as { adb: { port: number }; devices: { serial: string }[] });
+      let d = await serials();
+      for (let i = 0; i < 400 && !(d.devices.length === 1 && d.devices[0].serial === 'NEW1'); i++) {
+        await sleep(25);
+        d = await serials();
+      }
+      expect(d.devices.map((x) => x.serial)).toEqual(['NEW1']);
+      expect(d.adb.port).toBe(adb2.port);
+      // other settings do not restart it
+      const trackers = adb2.trackerCount;
+      gw.app.ctx.config.update({ adb_confirm_timeout_ms: 9000 });
+      await sleep(100);
+      expect(adb2.trackerCount).toBe(trackers);
+      expect(adb2.connectionCount).toBeGreaterThan(0);
+    } finally {
+      await adb2.close();
+    }
+  });
+});
+
+describe('a call ending on one of two phones', () => {
+  it('ends only sessions of that phone, and a session whose phone is unknown only when it is the only phone', async () => {
+    const { gw, adb, dev } = await appWithPhone('PA');
+    const devB = adb.plug({ serial: 'PB', setUp: true });
+    for (let i = 0; i < 400 && !((await (await fetch(`${gw.url}/api/devices/PB`)).json()) as { ready?: boolean }).ready; i++) await sleep(25);
+
+    // two phones: the new session cannot tell which one it came from
+    const unknown = new PhoneSim(gw.url, gw.bearer, '+4917012345678', 'incoming');
+    await unknown.greeting('Hello.');
+    const su = gw.app.ctx.calls.get(unknown.sessionId)!;
+    expect(su.device).toBeNull();
+    // one on phone B, known from the dial
+    await fetch(`${gw.url}/api/call/dial`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: '+15550002222', device: 'PB' }) });
+    const onB = new PhoneSim(gw.url, gw.bearer, '+15550002222', 'outgoing');
+    await onB.greeting('Hello.');
+    const sb = gw.app.ctx.calls.get(onB.sessionId)!;
+    expect(sb.device).toBe('PB');
+
+    // a call on phone A ends: neither session is phone A's for sure
+    dev.incomingCall('+4930111111');
+    for (let i = 0; i < 200 && !((await (await fetch(`${gw.url}/api/devices/PA`)).json()) as { call?: unknown }).call; i++) await sleep(25);
+    dev.remoteHangup();
+    await sleep(300);
+    expect(gw.app.ctx.calls.isEnded(unknown.sessionId)).toBe(false);
+    expect(gw.app.ctx.calls.isEnded(onB.sessionId)).toBe(false);
+
+    // phone B's call ends: its session ends, the unknown one stays
+    devB.remoteHangup();
+    for (let i = 0; i < 200 && !gw.app.ctx.calls.isEnded(onB.sessionId); i++) await sleep(25);
+    expect(gw.app.ctx.calls.isEnded(onB.sessionId)).toBe(true);
+    expect(gw.app.ctx.calls.isEnded(unknown.sessionId)).toBe(false);
+
+    // with phone B gone, phone A is the only phone: its call ending ends the unknown session
+    adb.unplug('PB');
+    for (let i = 0; i < 200 && ((await (await fetch(`${gw.url}/api/devices`)).json()) as { devices: unknown[] }).devices.length !== 1; i++) await sleep(25);
+    dev.incomingCall('+4930111111');
+    for (let i = 0; i < 200 && !((await (await fetch(`${gw.url}/api/devices/PA`)).json()) as { call?: unknown }).call; i++) await sleep(25);
+    dev.remoteHangup();
+    for (let i = 0; i < 200 && !gw.app.ctx.calls.isEnded(unknown.sessionId); i++) await sleep(25);
+    expect(gw.app.ctx.calls.isEnded(unknown.sessionId)).toBe(true);
+  });
+});

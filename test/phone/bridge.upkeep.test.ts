@@ -163,7 +163,7 @@ describe('after a reboot', () => {
     expect(dev.dialerHolder).toBe(PKG);
     expect(dev.rootdRunning).toBe(true);
     expect(dev.reverses.size).toBe(1);
-    expect(ready.upkeep.map((s) => s.step)).toEqual(['boot', 'reverse', 'dialer role', 'rootd']);
+    expect(ready.upkeep.map((s) => s.step)).toEqual(['boot', 'reverse', 'unlocked', 'dialer role', 'rootd']);
     expect(ready.upkeep.every((s) => s.ok)).toBe(true);
     const byId = Object.fromEntries(ready.checks.map((c) => [c.id, c.status]));
     expect(byId).toMatchObject({ dialer_role: 'ok', rootd: 'ok', reverse: 'ok', boot: 'ok' });

@@ -2,8 +2,11 @@
 import { z } from 'zod';
 
 export const phoneKeys = {
-  /** adb server host/port; empty/0 = adb's own default (ANDROID_ADB_SERVER_PORT or 5037). */
-  adb_host: z.string().default('127.0.0.1'),
+  /**
+   * adb server host/port; empty/0 = adb's own default (the host and port of ADB_SERVER_SOCKET, the
+   * port of ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037). Changing them restarts the phone bridge.
+   */
+  adb_host: z.string().max(255).default(''),
   adb_port: z.number().int().min(0).max(65535).default(0),
   /** Serial of the phone to use when several are connected; empty = ANDROID_SERIAL, else the only one. */
   adb_serial: z.string().default(''),
