@@ -126,4 +126,41 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: devices (needs /usr/bin/chromi
     expect(notes.filter((n) => n[0] === 'Phone needs attention')).toHaveLength(2);
     adb.plug(dev);
   });
+
+  it('device detail: call controls during a call (mute, speaker, reject) and maintenance actions that are always at hand', async () => {
+    const ready = adb.devices.get('READY02')!;
+    await page.goto(`${gw.url}/#/devices/READY02`);
+    const callPanel = page.locator('section[aria-labelledby="call-title"]');
+    await waitForText(callPanel, /Outgoing call, active/);
+    await callPanel.getByRole('button', { name: 'Mute', exact: true }).click();
+    await waitForText(callPanel, 'Mute done');
+    expect(ready.broadcasts.at(-1)).toMatchObject({ type: 'mute', payload: { muted: true } });
+    await callPanel.getByRole('button', { name: 'Speaker on' }).click();
+    await waitForText(callPanel, 'Speaker done');
+    expect(ready.broadcasts.at(-1)).toMatchObject({ type: 'speaker', payload: { enabled: true } });
+    expect(await callPanel.getByRole('button', { name: 'Reject' }).count()).toBe(0);
+
+    // maintenance: reachable although no check asks for it
+    const maint = page.locator('section[aria-labelledby="maintenance-title"]');
+    await maint.getByRole('button', { name: 'Send the gateway profile' }).click();
+    await waitForText(maint, /pushed to both locations and verified/);
+    await maint.getByRole('button', { name: 'Verify the profile' }).click();
+    await waitForText(maint, 'Both copies of the profile are present and identical.');
+    await maint.getByRole('button', { name: 'Start the app' }).click();
+    await waitForText(maint, 'The app is open on the phone');
+    expect(await maint.getByRole('button', { name: 'Update the app' }).isVisible()).toBe(true);
+    await screenshot(page, 'device-detail-call-and-maintenance');
+
+    // a ringing call can be rejected from here
+    const ringer = adb.plug({ serial: 'RING04', model: 'Pixel 8a', setUp: true });
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/api/devices/RING04`)).json()) as { ready?: boolean }).ready, { timeout: 15_000 }).toBe(true);
+    ringer.incomingCall('+4930222222', null);
+    await page.goto(`${gw.url}/#/devices/RING04`);
+    const ringPanel = page.locator('section[aria-labelledby="call-title"]');
+    await waitForText(ringPanel, /Incoming call, ringing/);
+    await ringPanel.getByRole('button', { name: 'Reject' }).click();
+    await waitForText(ringPanel, 'No call right now.');
+    expect(ringer.call.state).toBe('idle');
+    expect(ringer.broadcasts.at(-1)).toMatchObject({ type: 'reject' });
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * Phones over ADB: the list, each phone's health checks with explanations and fix buttons, a guided
- * setup (the failing checks in order, one fix each), call controls and the live app log.
+ * setup (the failing checks in order, one fix each), the current call with its controls (answer,
+ * reject, hang up, mute, speaker), maintenance actions that are always at hand (start the app, send
+ * and verify the profile, install or update the app) and the live app log.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useServices, useSignals } from '../app/context';
 import { useAction, useLoad } from '../app/hooks';
 import { href } from '../app/router';
@@ -21,13 +23,14 @@ const FIX_LABEL: Record<string, string> = {
 };
 
 /** Installing the app needs the APK: picked with the desktop file dialog, or typed as a path. */
-function ApkInstall({ serial, onDone }: { serial: string; onDone: () => void }) {
+function ApkInstall({ serial, onDone, label = 'Install the app', allowDowngrade = false }: { serial: string; onDone: () => void; label?: string; allowDowngrade?: boolean }) {
   const { api, bridge } = useServices();
   const [path, setPath] = useState('');
+  const id = useId();
   const act = useAction();
   const install = (p: string) =>
     void act.run(async () => {
-      const r = await api.deviceAction(serial, 'install_apk', { apk_path: p });
+      const r = await api.deviceAction(serial, 'install_apk', { apk_path: p, ...(allowDowngrade ? { allow_downgrade: true } : {}) });
       onDone();
       if (!r.ok) throw new Error(r.detail || 'The app was not installed.');
       return r.detail || 'Installed.';
@@ -35,10 +38,10 @@ function ApkInstall({ serial, onDone }: { serial: string; onDone: () => void }) 
   return (
     <div className="apk">
       <div className="row">
-        <label className="sr-only" htmlFor={`apk-${serial}`}>
-          Path of the Clawfinger APK
+        <label className="sr-only" htmlFor={id}>
+          {label === 'Install the app' ? 'Path of the Clawfinger APK' : `Path of the Clawfinger APK (${label.toLowerCase()})`}
         </label>
-        <input id={`apk-${serial}`} placeholder="/path/to/clawfinger.apk" value={path} onChange={(e) => setPath(e.target.value)} />
+        <input id={id} placeholder="/path/to/clawfinger.apk" value={path} onChange={(e) => setPath(e.target.value)} />
         {bridge ? (
           <Button
             onClick={() =>
@@ -51,7 +54,7 @@ function ApkInstall({ serial, onDone }: { serial: string; onDone: () => void }) 
           </Button>
         ) : null}
         <Button busy={act.busy} disabled={!path.trim()} onClick={() => install(path.trim())}>
-          Install the app
+          {label}
         </Button>
       </div>
       {act.error ? <span className="field-error" role="alert">{act.error}</span> : act.ok ? <span className="ok-text" role="status">{act.ok}</span> : null}
@@ -164,6 +167,80 @@ function Logcat({ serial }: { serial: string }) {
   );
 }
 
+/** One action button with its own result line. */
+function ActionButton({ serial, action, body, label, variant, onDone }: { serial: string; action: string; body?: Record<string, unknown>; label: string; variant?: 'primary' | 'secondary' | 'danger' | 'ghost' | 'warning'; onDone: () => void }) {
+  const { api } = useServices();
+  const act = useAction();
+  return (
+    <span className="action" style={{ display: 'inline-flex', alignItems: 'center', gap: 8 }}>
+      <Button
+        variant={variant}
+        busy={act.busy}
+        onClick={() =>
+          void act.run(async () => {
+            const r = await api.deviceAction(serial, action, body ?? {});
+            onDone();
+            if (!r.ok) throw new Error(r.detail || 'That did not work.');
+            return r.detail || 'Done.';
+          })
+        }
+      >
+        {label}
+      </Button>
+      {act.error ? <span className="field-error" role="alert">{act.error}</span> : act.ok ? <span className="ok-text" role="status">{act.ok}</span> : null}
+    </span>
+  );
+}
+
+/** The phone's current call, with the controls that fit its phase. */
+function CallControls({ d, onDone }: { d: DeviceDetail; onDone: () => void }) {
+  const call = d.call;
+  return (
+    <section className="panel" aria-labelledby="call-title">
+      <h2 id="call-title" className="panel-title">Call on this phone</h2>
+      {call ? (
+        <>
+          <p>
+            {call.direction ? `${call.direction[0].toUpperCase()}${call.direction.slice(1)} call` : 'Call'}, {call.phase}
+            {call.observed === false ? ' (the phone is not reachable right now)' : ''}
+          </p>
+          <div className="row">
+            {call.phase === 'ringing' ? (
+              <>
+                <ActionButton serial={d.serial} action="answer" label="Answer" variant="primary" onDone={onDone} />
+                <ActionButton serial={d.serial} action="reject" label="Reject" variant="danger" onDone={onDone} />
+              </>
+            ) : null}
+            <ActionButton serial={d.serial} action="hangup" label="Hang up on phone" variant="danger" onDone={onDone} />
+            <ActionButton serial={d.serial} action="mute" body={{ muted: true }} label="Mute" onDone={onDone} />
+            <ActionButton serial={d.serial} action="mute" body={{ muted: false }} label="Unmute" onDone={onDone} />
+            <ActionButton serial={d.serial} action="speaker" body={{ enabled: true }} label="Speaker on" onDone={onDone} />
+            <ActionButton serial={d.serial} action="speaker" body={{ enabled: false }} label="Speaker off" onDone={onDone} />
+          </div>
+        </>
+      ) : (
+        <p className="muted">No call right now.</p>
+      )}
+    </section>
+  );
+}
+
+/** Actions that are always at hand, not only when their check fails: start the app, the profile, an app update. */
+function Maintenance({ d, onDone }: { d: DeviceDetail; onDone: () => void }) {
+  const installed = !!d.facts?.app.installed;
+  return (
+    <section className="panel" aria-labelledby="maintenance-title">
+      <h2 id="maintenance-title" className="panel-title">Maintenance</h2>
+      <div className="row">
+        <ActionButton serial={d.serial} action="launch_app" label={FIX_LABEL.launch_app} onDone={onDone} />
+        <ActionButton serial={d.serial} action="verify_profile" label={FIX_LABEL.verify_profile} onDone={onDone} />
+        <ActionButton serial={d.serial} action="push_profile" label={FIX_LABEL.push_profile} onDone={onDone} />
+      </div>
+      <ApkInstall serial={d.serial} onDone={onDone} label={installed ? 'Update the app' : 'Install the app'} />
+    </section>
+  );
+}
+
 function DeviceDetailView({ serial }: { serial: string }) {
   const { api } = useServices();
   const version = useSignals((s) => s.versions.devices);
@@ -190,11 +267,10 @@ function DeviceDetailView({ serial }: { serial: string }) {
           <Button icon="check" busy={act.busy} onClick={() => void act.run(async () => { await api.deviceAction(serial, 'recheck'); reload(); })}>
             Check again
           </Button>
-          <Button onClick={() => void act.run(async () => { const r = await api.deviceAction(serial, 'answer'); if (!r.ok) throw new Error(r.detail); })}>Answer</Button>
-          <Button variant="danger" onClick={() => void act.run(async () => { const r = await api.deviceAction(serial, 'hangup'); if (!r.ok) throw new Error(r.detail); })}>Hang up on phone</Button>
         </div>
         {act.error ? <p className="field-error" role="alert">{act.error}</p> : null}
       </div>
+      {d.state === 'device' ? <CallControls d={d} onDone={reload} /> : null}
       {setup.length ? (
         <section className="panel wizard" aria-labelledby="setup-title">
           <h2 id="setup-title" className="panel-title">Setup — {setup.length} step{setup.length === 1 ? '' : 's'} left</h2>
@@ -215,6 +291,7 @@ function DeviceDetailView({ serial }: { serial: string }) {
           ))}
         </ul>
       </section>
+      {d.state === 'device' ? <Maintenance d={d} onDone={reload} /> : null}
       {d.state === 'device' ? <Logcat serial={serial} /> : null}
     </>
   );
