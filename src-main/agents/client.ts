@@ -26,13 +26,19 @@ export function nextClientId(prefix: string): string {
   return `${prefix}${++seq}`;
 }
 
-/** An operator acting through REST only: always "connected", hears everything on the bus. */
+/**
+ * An operator acting through REST only: "connected", hears everything on the bus. When a console
+ * names it on `/ws/events?operator=`, the hub ends its takeovers once the last such socket has been
+ * closed for a short grace (a closed or crashed tab does not hold a call).
+ */
 export class RestOperator implements AgentClient {
   readonly id = nextClientId('op');
   readonly kind = 'operator' as const;
   readonly transport = 'rest' as const;
   readonly connectedAt = Date.now() / 1000;
   readonly connected = true;
+  /** a console named this operator on its events socket: its takeovers last only while one is open */
+  console = false;
   constructor(public name: string) {}
   send(): void {
     // nothing to send to: the console follows turn.awaiting_reply / turn.draft / turn.timeout on the bus

@@ -10,10 +10,20 @@ import type { TakeoverBroker } from './takeover';
 
 export const DEFAULT_AGENT_NAME = 'agent';
 export const DEFAULT_OPERATOR_NAME = 'operator';
+/**
+ * How long a console operator keeps its takeovers after its last `/ws/events?operator=` socket
+ * closed, so that a reconnect (network blip, page reload) does not drop the call.
+ */
+export const CONSOLE_GRACE = { ms: 5000 };
 
 export class AgentHub implements AgentDirectory {
   private readonly sockets = new Set<AgentClient>();
   private readonly restOperators = new Map<string, RestOperator>();
+  /** operator name → open `/ws/events?operator=<name>` sockets */
+  private readonly consoles = new Map<string, number>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** operator names a console has named (bounded): such an operator's takeovers need an open console */
+  private readonly consoleNames = new Set<string>();
 
   constructor(private readonly bus: EventBus, readonly broker: TakeoverBroker) {}
 
@@ -34,6 +44,50 @@ export class AgentHub implements AgentDirectory {
     this.broker.clientRenamed(client);
   }
 
+  /** A console's events socket naming `name` opened; the returned function is its close. */
+  consoleAttached(name: string): () => void {
+    this.consoles.set(name, (this.consoles.get(name) ?? 0) + 1);
+    this.clearGrace(name);
+    this.consoleNames.delete(name);
+    this.consoleNames.add(name);
+    if (this.consoleNames.size > 256) this.consoleNames.delete(this.consoleNames.values().next().value as string);
+    const op = this.restOperators.get(name);
+    if (op) op.console = true;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.consoles.get(name) ?? 1) - 1;
+      if (n > 0) return void this.consoles.set(name, n);
+      this.consoles.delete(name);
+      this.scheduleGrace(name);
+    };
+  }
+
+  /** After the grace, a console operator without an open events socket loses its calls (reason `disconnected`). */
+  private scheduleGrace(name: string): void {
+    this.clearGrace(name);
+    const t = setTimeout(() => {
+      this.graceTimers.delete(name);
+      if (this.consoles.has(name)) return;
+      const op = this.restOperators.get(name);
+      if (op?.console) this.broker.clientGone(op);
+    }, CONSOLE_GRACE.ms);
+    t.unref?.();
+    this.graceTimers.set(name, t);
+  }
+
+  private clearGrace(name: string): void {
+    const t = this.graceTimers.get(name);
+    if (t) clearTimeout(t);
+    this.graceTimers.delete(name);
+  }
+
+  stop(): void {
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+  }
+
   /**
    * The operator a REST request acts as: the connected console socket of that name when there is
    * one (so REST and WebSocket actions of one person are the same holder), else a REST-only operator.
@@ -47,6 +101,9 @@ export class AgentHub implements AgentDirectory {
       op = new RestOperator(name);
       this.restOperators.set(name, op);
     }
+    if (this.consoleNames.has(name)) op.console = true;
+    // a console operator acting while its events socket is away (reconnecting): the grace applies to this action too
+    if (op.console && !this.consoles.has(name) && !this.graceTimers.has(name)) this.scheduleGrace(name);
     return op;
   }
 

@@ -19,6 +19,9 @@ export function createAgentInterface(ctx: GatewayContext): AgentInterface {
   return {
     ...rt,
     routes: [(app, c) => registerAgentRoutes(app, c, rt), (app, c) => registerAgentSocket(app, c, rt)],
-    stop: () => rt.broker.stop(),
+    stop: () => {
+      rt.hub.stop();
+      rt.broker.stop();
+    },
   };
 }

@@ -1,6 +1,7 @@
 /** The agent interface's parts, built once per app: the hub of clients, the takeover broker, the commands. */
 import type { EventBus } from '../events/bus';
 import type { GatewayContext } from '../gateway/context';
+import { watchOperatorSockets } from '../gateway/ws/events';
 import { AgentCommands } from './commands';
 import { AgentHub } from './hub';
 import { TakeoverBroker } from './takeover';
@@ -28,5 +29,7 @@ export function createAgentRuntime(ctx: GatewayContext): AgentRuntime {
   const hub = new AgentHub(ctx.bus, broker);
   const commands = new AgentCommands(deps, broker);
   ctx.calls.onEnded((s) => broker.sessionEnded(s));
+  // the console names its operator on /ws/events: that operator's takeovers end when the console goes away
+  watchOperatorSockets(ctx, (name) => hub.consoleAttached(name));
   return { bus: ctx.bus, hub, broker, commands };
 }

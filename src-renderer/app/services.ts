@@ -55,8 +55,13 @@ export function createServices(): ConsoleServices & { init(): Promise<void> } {
   };
 
   const sync = new LiveSync({
-    api, live, connection, signals, origin: location.origin, onEvents,
+    api, live, connection, signals, origin: location.origin, onEvents, operator: () => prefs.getState().operatorName,
     schedule: (fn) => (typeof requestAnimationFrame === 'function' && !document.hidden ? requestAnimationFrame(() => fn()) : setTimeout(fn, 16)),
+  });
+
+  // the events socket names the operator: a new name reconnects it
+  prefs.subscribe((p, prev) => {
+    if (p.operatorName !== prev.operatorName) sync.socket.reconnect();
   });
 
   const setToken = (token: string | null, source: 'bridge' | 'typed') => {

@@ -27,6 +27,17 @@ export interface LiveSyncOptions {
   onEvents?: (events: EventEnvelope[]) => void;
   gapTimeoutMs?: number;
   statusIntervalMs?: number;
+  /** the operator this console acts as: named on the events socket so that its takeovers end when the console goes away */
+  operator?: () => string;
+}
+
+/** The events socket URL, naming the console's operator (`?operator=`). */
+export function eventsSocketUrl(base: string, operator: string | undefined): string {
+  const name = operator?.trim();
+  if (!name) return base;
+  const u = new URL(base);
+  u.searchParams.set('operator', name);
+  return u.toString();
 }
 
 export class LiveSync {
@@ -48,7 +59,7 @@ export class LiveSync {
       gapTimeoutMs: o.gapTimeoutMs,
     });
     this.socket = new EventSocket({
-      url: () => o.api.http.wsUrl('/ws/events', o.origin),
+      url: () => eventsSocketUrl(o.api.http.wsUrl('/ws/events', o.origin), o.operator?.()),
       create: o.createSocket,
       onEvent: (e) => this.enqueue(e),
       onOpen: () => {

@@ -2,10 +2,33 @@
  * `WS /ws/events`: every bus event in upstream's envelope. `{"type":"ping"}` → `{"type":"pong"}`;
  * anything else that is not a known frame gets `{type:"error", detail, for}` and the socket stays up.
  * A client that stops reading is disconnected instead of growing memory without bound.
+ *
+ * `?operator=<name>` (ours): the console names the operator it acts as on the REST operator routes;
+ * while no events socket of that name is open, that operator's takeovers end (see AgentHub).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { AgentName } from '../../../src-shared/protocol/agent';
 import type { GatewayContext } from '../context';
+
+/** Told when an events socket naming an operator opens; the returned function is called once when it closes. */
+export type EventsSocketWatcher = (operator: string) => () => void;
+
+const watchers = new WeakMap<GatewayContext, Set<EventsSocketWatcher>>();
+
+/** Follow the events sockets of one gateway that name an operator (`?operator=`). */
+export function watchOperatorSockets(ctx: GatewayContext, w: EventsSocketWatcher): () => void {
+  let set = watchers.get(ctx);
+  if (!set) watchers.set(ctx, (set = new Set()));
+  set.add(w);
+  return () => set.delete(w);
+}
+
+function operatorOf(req: FastifyRequest): string | null {
+  const raw = (req.query as Record<string, unknown> | undefined)?.operator;
+  const r = AgentName.safeParse(raw);
+  return r.success ? r.data : null;
+}
 
 export const MAX_BUFFERED = 8 * 1024 * 1024;
 
@@ -37,8 +60,17 @@ export function forward(socket: WebSocket, json: string): void {
 }
 
 export function registerEventsSocket(app: FastifyInstance, ctx: GatewayContext): void {
-  app.get('/ws/events', { websocket: true }, (socket) => {
-    const off = ctx.bus.subscribe((_e, json) => forward(socket, json));
+  app.get('/ws/events', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
+    const unsubscribe = ctx.bus.subscribe((_e, json) => forward(socket, json));
+    const operator = operatorOf(req);
+    const detach = operator ? [...(watchers.get(ctx) ?? [])].map((w) => w(operator)) : [];
+    let closed = false;
+    const off = () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      for (const d of detach) d();
+    };
     socket.on('message', (raw) => {
       const msg = parseFrame(socket, raw);
       if (!msg) return;
