@@ -3,14 +3,18 @@
  * fixed). Implements the pipeline's ReplyBroker:
  * - a turn of a held call becomes a `turn.request` to the holder (draft mode: plus the local model's
  *   proposal as `turn.draft`); only the holder's reply answers it;
- * - at the deadline (`agent_takeover_timeout`, below the phone's 45 s): if the holder is typing, the
+ * - at the deadline (min(`agent_takeover_timeout`, the phone's 45 s read timeout − the time the turn
+ *   already took − a margin for the local model and speech synthesis)): if the holder is typing, the
  *   phone gets the holding phrase and the request stays open — its reply is queued for the next poll;
  *   otherwise the local model answers (or the unapproved draft is spoken) and the holder gets `turn.timeout`;
+ *   a draft still being written at the deadline is waited for only until the phone's budget ends (then
+ *   the holding phrase, and the draft is spoken on the next poll);
  * - the holder disconnecting, releasing, losing the call to another client, or the call ending closes
  *   its requests at once (the turn falls back immediately; the holder is told when it can be).
  */
 import { randomUUID } from 'node:crypto';
-import type { CancelReason, HoldMode, HolderInfo, OutboundFrame } from '../../src-shared/protocol/agent';
+import { performance } from 'node:perf_hooks';
+import { FALLBACK_MARGIN_MS, PHONE_READ_TIMEOUT_MS, type CancelReason, type HoldMode, type HolderInfo, type OutboundFrame } from '../../src-shared/protocol/agent';
 import { safeText } from '../../src-shared/text/sanitize';
 import type { BrokerReply, ReplyBroker, ReplyRequest } from '../calls/broker';
 import type { Session } from '../calls/session';
@@ -33,6 +37,10 @@ interface Pending {
   /** live: the phone is waiting for it; held: the phone got the holding phrase, a reply will be queued */
   state: 'live' | 'held';
   deadlineAt: number;
+  /** the deadline this request was given (ms) */
+  deadlineMs: number;
+  /** Date.now() after which the phone's budget leaves only the fallback margin */
+  budgetEndAt: number;
   timer: NodeJS.Timeout | null;
   settle: ((r: BrokerReply) => void) | null;
   detach: () => void;
@@ -55,6 +63,17 @@ export interface PendingView {
 }
 
 const CLOSED_MEMORY = 2000;
+
+/** The phone's time budget for a turn (tests shorten it). */
+export const PHONE_BUDGET = { readTimeoutMs: PHONE_READ_TIMEOUT_MS, fallbackMarginMs: FALLBACK_MARGIN_MS };
+
+/** How long a holder may take: the configured timeout, within what the phone still waits minus the fallback margin. */
+export function takeoverDeadlineMs(timeoutSec: number, spentMs: number): number {
+  const left = PHONE_BUDGET.readTimeoutMs - PHONE_BUDGET.fallbackMarginMs - Math.max(0, spentMs);
+  return Math.max(0, Math.round(Math.min(timeoutSec * 1000, left)));
+}
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
 
 export class TakeoverBroker implements ReplyBroker {
   private readonly holds = new Map<string, Hold>();
@@ -101,8 +120,11 @@ export class TakeoverBroker implements ReplyBroker {
       return null;
     }
     if (req.signal.aborted) return null;
-    const deadlineMs = Math.round(this.deps.config().agent_takeover_timeout * 1000);
+    const spent = req.turnStartedAt !== undefined ? performance.now() - req.turnStartedAt : 0;
+    const deadlineMs = takeoverDeadlineMs(this.deps.config().agent_takeover_timeout, spent);
+    const budgetLeft = Math.max(0, PHONE_BUDGET.readTimeoutMs - PHONE_BUDGET.fallbackMarginMs - spent);
     return new Promise<BrokerReply>((resolve) => {
+      const now = Date.now();
       const p: Pending = {
         id: randomUUID().replace(/-/g, ''),
         session: s,
@@ -111,7 +133,9 @@ export class TakeoverBroker implements ReplyBroker {
         client: hold.client,
         mode: hold.mode,
         state: 'live',
-        deadlineAt: Date.now() + deadlineMs,
+        deadlineAt: now + deadlineMs,
+        deadlineMs,
+        budgetEndAt: now + budgetLeft,
         timer: null,
         settle: resolve,
         detach: () => {},
@@ -162,6 +186,7 @@ export class TakeoverBroker implements ReplyBroker {
         if (!this.byId.has(p.id)) return;
         this.sendDraft(p);
         if (p.draftOverdue && p.state === 'live') this.timeout(p);
+        else if (p.draftOverdue && p.state === 'held') void this.lateDraft(p);
       },
       (e: unknown) => {
         p.draft = { state: 'failed', text: '' };
@@ -170,6 +195,7 @@ export class TakeoverBroker implements ReplyBroker {
         p.client.send({ type: 'turn.draft', session_id: p.session.id, request_id: p.id, transcript: p.transcript, draft: '', error });
         this.deps.bus.publish('turn.draft', p.session.id, { session_id: p.session.id, request_id: p.id, transcript: p.transcript, draft: '', error, holder: this.info(p) });
         if (p.draftOverdue && p.state === 'live') this.timeout(p);
+        else if (p.draftOverdue && p.state === 'held') this.close(p, 'timed out: the local model could not propose a reply');
       },
     );
   }
@@ -185,19 +211,42 @@ export class TakeoverBroker implements ReplyBroker {
     if (p.state !== 'live' || !this.byId.has(p.id)) return;
     if (this.isTyping(p.session.id, p.client)) return this.holdOn(p);
     if (p.mode === 'draft' && p.draft.state === 'pending') {
-      p.draftOverdue = true; // the draft is the local model's answer: wait for it rather than start another
+      // the draft is the local model's answer: wait for it rather than start another, but only while
+      // the phone still has time for its synthesis
+      p.draftOverdue = true;
+      p.timer = setTimeout(() => this.draftTooLate(p), Math.max(0, p.budgetEndAt - Date.now()));
       return;
     }
     this.timeout(p);
   }
 
+  /** The draft is not written by the end of the phone's budget: the holding phrase now, the draft on the next poll. */
+  private draftTooLate(p: Pending): void {
+    p.timer = null;
+    if (p.state !== 'live' || !this.byId.has(p.id) || p.draft.state !== 'pending') return;
+    this.deps.logger?.warn({ session_id: p.session.id, request_id: p.id }, 'draft not written within the phone\'s time budget: holding phrase');
+    this.holdOn(p);
+  }
+
+  /** A draft that arrived after the holding phrase and was not approved: spoken as proposed on the next poll. */
+  private async lateDraft(p: Pending): Promise<void> {
+    if (!this.byId.has(p.id)) return;
+    const text = safeText(p.draft.text);
+    if (!text) return this.close(p, 'timed out');
+    const detail = `the draft was not approved within ${secs(p.deadlineMs)} s: it is spoken on the caller's next turn`;
+    p.client.send({ type: 'turn.timeout', session_id: p.session.id, request_id: p.id, fallback: 'draft', detail });
+    this.deps.bus.publish('turn.timeout', p.session.id, { session_id: p.session.id, request_id: p.id, holder: this.info(p), fallback: 'draft' });
+    this.close(p, 'timed out');
+    if (p.generation !== p.session.generation || p.session.ended) return;
+    await queueSpeech(this.deps, p.session, text, `local:${this.deps.llmLabel()}`);
+  }
+
   /** True timeout: the local model answers (draft mode: the proposal is spoken as it is). */
   private timeout(p: Pending): void {
     const draft = p.mode === 'draft' && p.draft.state === 'ready' && safeText(p.draft.text) !== '';
-    const secs = this.deps.config().agent_takeover_timeout;
     const detail = draft
-      ? `the draft was not approved within ${secs} s: it is spoken as proposed`
-      : `no reply within ${secs} s: the local model answers this turn`;
+      ? `the draft was not approved within ${secs(p.deadlineMs)} s: it is spoken as proposed`
+      : `no reply within ${secs(p.deadlineMs)} s: the local model answers this turn`;
     const fallback = draft ? 'draft' : 'local';
     p.client.send({ type: 'turn.timeout', session_id: p.session.id, request_id: p.id, fallback, detail });
     this.deps.bus.publish('turn.timeout', p.session.id, { session_id: p.session.id, request_id: p.id, holder: this.info(p), fallback });

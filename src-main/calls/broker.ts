@@ -18,6 +18,8 @@ export interface ReplyRequest {
   turnIndex: number;
   /** aborted when the phone goes away or the call ends */
   signal: AbortSignal;
+  /** performance.now() when the phone's request began: the takeover deadline budgets the phone's read timeout from it */
+  turnStartedAt?: number;
   /** the local model's proposal, for draft mode (called at most once) */
   draft: () => Promise<string>;
 }

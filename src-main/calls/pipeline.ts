@@ -461,7 +461,7 @@ export class TurnPipeline {
           throw e;
         }
       };
-      const brokered = this.broker.requestReply({ session: s, transcript, turnIndex: s.nextTurnIndex, signal, draft: () => runLlm(false) });
+      const brokered = this.broker.requestReply({ session: s, transcript, turnIndex: s.nextTurnIndex, signal, turnStartedAt: t0, draft: () => runLlm(false) });
       const b = brokered ? await brokered : null;
       if (b?.kind === 'reply' && safeText(b.text)) {
         reply = safeText(b.text);

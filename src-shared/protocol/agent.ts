@@ -114,6 +114,26 @@ export function looksLikeReply(msg: Record<string, unknown>): boolean {
   return !!msg.request_id && 'reply' in msg;
 }
 
+// ---------------------------------------------------------------- the phone's time budget
+
+/**
+ * A takeover turn must be answered within the phone's read timeout (phone spec: 45 s, no retries):
+ * the holder's deadline is min(agent_takeover_timeout, 45 s − time already spent on the turn − the
+ * fallback margin), leaving the margin for the local model and speech synthesis when nobody answers.
+ */
+export const PHONE_READ_TIMEOUT_MS = 45_000;
+export const FALLBACK_MARGIN_MS = 5_000;
+/** Takeover timeouts above this can never be waited for in full. */
+export const MAX_USEFUL_TAKEOVER_TIMEOUT_S = (PHONE_READ_TIMEOUT_MS - FALLBACK_MARGIN_MS) / 1000;
+
+/** The warning for an `agent_takeover_timeout` the phone cannot wait for, or null. */
+export function takeoverTimeoutWarning(seconds: number): string | null {
+  if (!(seconds > MAX_USEFUL_TAKEOVER_TIMEOUT_S)) return null;
+  return `agent_takeover_timeout is ${seconds} s but the phone gives up on a turn after ${PHONE_READ_TIMEOUT_MS / 1000} s: ` +
+    `a holder's deadline is capped at ${MAX_USEFUL_TAKEOVER_TIMEOUT_S} s minus the time the turn already took (speech recognition); ` +
+    `set it to ${MAX_USEFUL_TAKEOVER_TIMEOUT_S} or less`;
+}
+
 // ---------------------------------------------------------------- outbound direct frames (gateway → client)
 
 export interface HolderInfo {
