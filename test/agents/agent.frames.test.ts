@@ -96,6 +96,21 @@ describe('agent socket frames', () => {
     expect(await a.take((f) => f.id === 'dial')).toMatchObject({ type: 'dial.ack', ok: true });
   });
 
+  it('a slow inject (speech synthesis) does not delay a takeover on the same connection', async () => {
+    gw = await startGateway();
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi.');
+    const a = await agent();
+    gw.engines.delay.tts = 1_500;
+    const t0 = Date.now();
+    a.send({ type: 'inject', text: 'Please hold the line.', session_id: phone.sessionId, id: 'inj' });
+    const ack = await a.request({ type: 'takeover', session_id: phone.sessionId });
+    expect(ack).toMatchObject({ type: 'takeover.ack', ok: true });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(a.frames.some((f) => f.id === 'inj')).toBe(false);
+    expect(await a.take((f) => f.id === 'inj')).toMatchObject({ type: 'inject.ack', ok: true });
+  });
+
   it('bounds the slow commands one connection may have running, while pings and replies still get through', async () => {
     const bridge = new FakeBridge();
     bridge.holdDial = true;
@@ -106,9 +121,18 @@ describe('agent socket frames', () => {
     expect(await a.request({ type: 'takeover', session_id: phone.sessionId })).toMatchObject({ ok: true });
     for (let i = 0; i < 64; i++) a.send({ type: 'dial', number: `+49301234${i}`, id: `d${i}` });
     const refused = await a.request({ type: 'dial', number: '+4930999' });
-    expect(refused).toMatchObject({ type: 'error', for: 'dial' });
+    expect(refused).toMatchObject({ type: 'dial.ack', ok: false, reason: 'busy' });
     expect(String(refused.detail)).toContain('too many commands in flight');
+    expect(await a.request({ type: 'inject', text: 'more' })).toMatchObject({ type: 'inject.ack', ok: false, reason: 'busy' });
     expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    // the synchronous commands are never refused by the cap
+    const sid = phone.sessionId;
+    expect(await a.request({ type: 'release', session_id: sid })).toMatchObject({ type: 'release.ack', ok: true });
+    expect(await a.request({ type: 'takeover', session_id: sid })).toMatchObject({ type: 'takeover.ack', ok: true });
+    expect(await a.request({ type: 'typing', session_id: sid, typing: false })).toMatchObject({ type: 'typing.ack', ok: true });
+    expect(await a.request({ type: 'hello', name: 'still here' })).toMatchObject({ type: 'hello.ack', ok: true, name: 'still here' });
+    expect(await a.request({ type: 'get_call_state', session_id: sid }, 'call_state')).toMatchObject({ type: 'call_state', status: 'active', agent_takeover: true });
+    expect(await a.request({ type: 'steer', session_id: sid, text: 'be brief' })).toMatchObject({ type: 'steer.ack', ok: true });
     gw.engines.transcripts.push('still answering');
     const turn = phone.say(utterance(2));
     const req = await a.direct('turn.request');

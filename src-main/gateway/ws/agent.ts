@@ -23,6 +23,13 @@ import { forward, parseFrame } from './events';
 /** Slow commands one connection may have running at once (replies and pings are never limited). */
 export const MAX_INFLIGHT = 64;
 
+/**
+ * The commands that wait on speech synthesis or the phone and so count against MAX_INFLIGHT. Every
+ * other command is answered at once (takeover, release, typing, hello, get_call_state, ping…) and
+ * replies answer a waiting caller: a burst of slow commands never refuses them.
+ */
+export const SLOW_COMMANDS: ReadonlySet<InboundType> = new Set<InboundType>(['inject', 'say', 'dial', 'hangup']);
+
 const Query = z.object({ name: AgentName.optional(), role: AgentRole.optional() }).loose();
 
 class SocketClient implements AgentClient {
@@ -80,8 +87,11 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
       const parsed = inboundFrames[type].safeParse(msg);
       if (!parsed.success) return error(`invalid ${type} frame: ${describeFrameIssues(parsed.error)}`, type, id);
       if (type === 'ping') return client.send({ type: 'pong', ...(id !== undefined ? { id } : {}) });
-      if (client.inflight >= MAX_INFLIGHT) return error(`too many commands in flight (at most ${MAX_INFLIGHT}); wait for their acks`, type, id);
-      client.inflight++;
+      const slow = SLOW_COMMANDS.has(type);
+      if (slow && client.inflight >= MAX_INFLIGHT) {
+        return client.send({ type: `${type}.ack`, ok: false, reason: 'busy', detail: `too many commands in flight (at most ${MAX_INFLIGHT} of inject, say, dial, hangup); wait for their acks`, ...(id !== undefined ? { id } : {}) });
+      }
+      if (slow) client.inflight++;
       Promise.resolve()
         .then(() => run(type, parsed.data as InboundFrame))
         .then(
@@ -91,7 +101,9 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
             error(`${type} failed: ${(e as Error)?.message ?? String(e)}`, type, id);
           },
         )
-        .finally(() => client.inflight--);
+        .finally(() => {
+          if (slow) client.inflight--;
+        });
     }
 
     function onReply(msg: Record<string, unknown>, id: FrameIdT | undefined): void {
