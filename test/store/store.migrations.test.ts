@@ -147,7 +147,7 @@ describe('store migrations', () => {
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(join(dir, 'history.lock'), child.stdout);
     const store = openStore(dir);
-    expect(readFileSync(join(dir, 'history.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(join(dir, 'history.lock'), 'utf8')).pid).toBe(process.pid);
     store.close();
   });
 });
