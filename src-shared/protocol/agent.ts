@@ -61,7 +61,8 @@ export const inboundFrames = {
   inject: frame('inject', { text: text(MAX_REPLY_CHARS), session_id: optSid }),
   set_instructions: frame('set_instructions', { instructions: text(MAX_CONTEXT_CHARS), session_id: optSid, scope: z.string().max(32).optional() }),
   set_call_config: frame('set_call_config', { config: z.record(z.string(), z.unknown()) }),
-  dial: frame('dial', { number: z.string().max(64), ...dialOptions }),
+  /** a numeric number is taken as its decimal string, as on REST */
+  dial: frame('dial', { number: z.union([z.string().max(64), z.number().finite()]).transform(String), ...dialOptions }),
   /** `force` (ours): end the call even when the phone bridge could not hang up (the phone then hangs up on its next turn) */
   hangup: frame('hangup', { session_id: optSid, force: z.boolean().optional() }),
   get_call_state: frame('get_call_state', { session_id: sid }),

@@ -21,7 +21,7 @@ async function agent(o: { name?: string; query?: string } = {}) {
 }
 
 describe('agent socket frames', () => {
-  it('answers every malformed frame with an error naming it, and keeps the connection and server up', async () => {
+  it('answers a frame that is not JSON, has no type or an unknown one with an error, and keeps the connection and server up', async () => {
     gw = await startGateway();
     const a = await agent();
     const cases: [unknown, string | null, RegExp][] = [
@@ -33,15 +33,7 @@ describe('agent socket frames', () => {
       [{ session_id: 'x' }, null, /no "type"/],
       [{ type: 'launch_rockets' }, 'launch_rockets', /unknown frame type "launch_rockets"/],
       [{ type: 17 }, null, /unknown frame type 17/],
-      [{ type: 'takeover' }, 'takeover', /session_id/],
-      [{ type: 'takeover', session_id: 'x', mode: 'chaos' }, 'takeover', /mode/],
-      [{ type: 'inject', text: 5 }, 'inject', /text/],
-      [{ type: 'dial' }, 'dial', /number/],
-      [{ type: 'set_call_config', config: 'all of it' }, 'set_call_config', /config/],
-      [{ type: 'hello', name: '<script>' }, 'hello', /name/],
-      [{ type: 'typing', session_id: 'x', typing: 'yes' }, 'typing', /typing/],
-      [{ type: 'approve_draft' }, 'approve_draft', /request_id or session_id/],
-      [{ type: 'steer', session_id: 'x', text: 'hi', scope: 'global' }, 'steer', /scope/],
+      [{ type: 'ping', id: { nested: true } }, 'ping', /id/],
     ];
     for (const [frame, forType, detail] of cases) {
       a.send(frame);
@@ -49,11 +41,54 @@ describe('agent socket frames', () => {
       expect(err.for, JSON.stringify(frame)).toBe(forType);
       expect(String(err.detail), JSON.stringify(frame)).toMatch(detail);
     }
-    // an id on a bad frame comes back with the error
-    expect(await a.request({ type: 'release' })).toMatchObject({ type: 'error', for: 'release' });
-    // still up: the connection answers, and so does the server
+    expect(await a.request({ type: 'launch_rockets' })).toMatchObject({ type: 'error', for: 'launch_rockets' });
     expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
     expect((await fetch(`${gw.url}/api/agent/sessions`)).status).toBe(200);
+  });
+
+  it('answers a known command with a missing or badly typed field by its own ack {ok:false, reason:"invalid"} naming the field', async () => {
+    gw = await startGateway();
+    const a = await agent();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ type: 'takeover' }, /session_id/],
+      [{ type: 'takeover', session_id: 'x', mode: 'chaos' }, /mode/],
+      [{ type: 'release' }, /session_id/],
+      [{ type: 'get_call_state' }, /session_id/],
+      [{ type: 'get_call_state', session_id: 42 }, /session_id/],
+      [{ type: 'set_instructions', session_id: 'x' }, /instructions/],
+      [{ type: 'inject', text: 5 }, /text/],
+      [{ type: 'dial' }, /number/],
+      [{ type: 'dial', number: true }, /number/],
+      [{ type: 'set_call_config', config: 'all of it' }, /config/],
+      [{ type: 'inject_context', session_id: 'x' }, /context/],
+      [{ type: 'hello', name: '<script>' }, /name/],
+      [{ type: 'hello', name: 'ok', role: 'admin' }, /role/],
+      [{ type: 'typing', session_id: 'x', typing: 'yes' }, /typing/],
+      [{ type: 'approve_draft' }, /request_id or session_id/],
+      [{ type: 'steer', session_id: 'x', text: 'hi', scope: 'global' }, /scope/],
+    ];
+    for (const [frame, field] of cases) {
+      a.send(frame);
+      const ack = await a.direct(`${String(frame.type)}.ack`);
+      const what = JSON.stringify(frame);
+      expect(ack, what).toMatchObject({ ok: false, reason: 'invalid' });
+      expect(ack, what).not.toHaveProperty('id');
+      expect(String(ack.detail), what).toMatch(field);
+      expect(ack.error, what).toBe(ack.detail);
+    }
+    expect(a.frames.some((f) => f.type === 'error')).toBe(false);
+    // the request id and the session id come back with the refusal
+    expect(await a.request({ type: 'takeover', session_id: 'x', mode: 'chaos' })).toMatchObject({ type: 'takeover.ack', ok: false, reason: 'invalid', session_id: 'x' });
+    expect(await a.request({ type: 'ping' }, 'pong')).toMatchObject({ type: 'pong' });
+    expect((await fetch(`${gw.url}/api/agent/sessions`)).status).toBe(200);
+  });
+
+  it('takes a numeric dial number as its string, as REST does', async () => {
+    const bridge = new FakeBridge();
+    gw = await startGateway({ app: { phone: bridge } });
+    const a = await agent();
+    expect(await a.request({ type: 'dial', number: 4930123456 })).toMatchObject({ type: 'dial.ack', ok: true, number: '4930123456' });
+    expect(bridge.dials).toEqual(['4930123456']);
   });
 
   it('echoes the request id in acks (two concurrent takeovers are told apart) and stays shape-compatible without one', async () => {

@@ -116,7 +116,7 @@ describe('dial options', () => {
     });
     expect(bridge.dialSerials).toEqual(['emulator-5554']);
     const bad = await a.request({ type: 'dial', number: '+4930555', device: 'bad serial' });
-    expect(bad).toMatchObject({ type: 'error' });
+    expect(bad).toMatchObject({ type: 'dial.ack', ok: false, reason: 'invalid' });
     expect(JSON.stringify(bad)).toContain('device');
     expect(bridge.dials).toEqual(['+4930555']);
     const phone = new PhoneSim(gw.url, gw.bearer, '+4930555', 'outgoing');

@@ -140,8 +140,8 @@ describe('takeover error handling', () => {
     expect(String(notMine.detail)).toContain('agent:a');
     await a.request({ type: 'end_session', session_id: sid });
     expect(await b.request({ type: 'takeover', session_id: sid })).toMatchObject({ ok: false, reason: 'session_ended' });
-    // a missing session id is a malformed frame, answered with an error that names the command
-    expect(await a.request({ type: 'takeover' })).toMatchObject({ type: 'error', for: 'takeover' });
+    // a missing session id is a malformed command, answered by its ack (upstream clients wait for it)
+    expect(await a.request({ type: 'takeover' })).toMatchObject({ type: 'takeover.ack', ok: false, reason: 'invalid' });
   });
 
   it('only the holder may answer; a non-string reply is refused and the turn still waits; an empty one hands over to the local model', async () => {

@@ -1,6 +1,8 @@
 /**
  * `WS /api/agent/ws` (spec §7): every bus event in upstream's envelope, plus direct frames. Every
- * frame is validated; a bad one gets `{type:"error", detail, for}` and the socket stays up.
+ * frame is validated and the socket stays up: a known command with a missing or badly typed field is
+ * answered by its own `<type>.ack {ok:false, reason:"invalid", error, detail}` (upstream clients wait
+ * for that ack); a frame that is not JSON, has no type or an unknown one gets `{type:"error", detail, for}`.
  * Frames are handled concurrently: takeover replies and pings are answered synchronously, while
  * slow commands (inject synthesises speech, dial runs adb) run on their own, so they never delay a
  * reply. Access control (Origin, Host, token) is the gateway's global hook, applied to the upgrade.
@@ -85,7 +87,13 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
       if (type === undefined || type === null) return error('frame has no "type"', null, id);
       if (!isInboundType(type)) return error(`unknown frame type ${JSON.stringify(type)}`, typeof type === 'string' ? type : null, id);
       const parsed = inboundFrames[type].safeParse(msg);
-      if (!parsed.success) return error(`invalid ${type} frame: ${describeFrameIssues(parsed.error)}`, type, id);
+      if (!parsed.success) {
+        const detail = `invalid ${type} frame: ${describeFrameIssues(parsed.error)}`;
+        if (type === 'ping') return error(detail, type, id);
+        // a known command: answered by its own ack, which upstream clients (the OpenClaw bridge) wait for
+        const sid = typeof msg.session_id === 'string' ? { session_id: msg.session_id } : {};
+        return client.send({ type: `${type}.ack`, ok: false, reason: 'invalid', error: detail, detail, ...sid, ...(id !== undefined ? { id } : {}) });
+      }
       if (type === 'ping') return client.send({ type: 'pong', ...(id !== undefined ? { id } : {}) });
       const slow = SLOW_COMMANDS.has(type);
       if (slow && client.inflight >= MAX_INFLIGHT) {
