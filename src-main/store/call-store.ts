@@ -61,6 +61,11 @@ const INDEX_BATCH = 256;
 /** idle delay before pending turns are indexed */
 const INDEX_DELAY_MS = 1000;
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
+/**
+ * Ids a call must not get because a route under /api/calls/ has that name (GET /api/calls/export
+ * is the bulk export): such a session id gets a suffixed call id instead.
+ */
+export const RESERVED_CALL_IDS: ReadonlySet<string> = new Set(['export']);
 
 interface CallRow {
   pk: number;
@@ -220,6 +225,7 @@ export class CallStore implements CallObserver, CallerMemory {
       this.st = this.prepare();
       this.paused = this.st.metaGet.get('recording_paused')?.value === '1';
       this.closeInterruptedCalls();
+      this.renameReservedIds();
       this.flushSearchIndex(); // turns a crash left unindexed
     } catch (e) {
       db.close();
@@ -354,7 +360,10 @@ export class CallStore implements CallObserver, CallerMemory {
       sessionsList: db.prepare<[], UpstreamSessionListItem>(
         `SELECT c.session_id AS session_id, c.started_at AS created_at,
            (SELECT count(*) FROM turns t WHERE t.call_pk = c.pk AND t.stale = 0 AND t.kind NOT IN ('inject', 'ended')) AS turn_count
-         FROM calls c ORDER BY c.last_activity_at DESC, c.pk DESC`,
+         FROM calls c
+         -- one entry per session id (upstream keeps one file per session): its latest call
+         WHERE c.pk = (SELECT max(c2.pk) FROM calls c2 WHERE c2.session_id = c.session_id)
+         ORDER BY c.last_activity_at DESC, c.pk DESC`,
       ),
       sessionTurns: db.prepare<[number], { transcript: string; reply: string; asr_ms: number; llm_ms: number; tts_ms: number; total_ms: number; llm_model: string; kind: string; completed_at: number }>(
         `SELECT transcript, reply, asr_ms, llm_ms, tts_ms, total_ms, llm_model, kind, completed_at FROM turns
@@ -382,6 +391,18 @@ export class CallStore implements CallObserver, CallerMemory {
   closeInterruptedCalls(): number {
     const n = this.st.closeOpen.run().changes;
     this.openCalls.clear();
+    return n;
+  }
+
+  /** Calls stored (by older versions) under a reserved id get a reachable one. Returns how many. */
+  private renameReservedIds(): number {
+    let n = 0;
+    for (const id of RESERVED_CALL_IDS) {
+      const row = this.st.callById.get(id);
+      if (!row) continue;
+      this.db.prepare('UPDATE calls SET id = ? WHERE pk = ?').run(this.newCallId(id), row.pk);
+      n++;
+    }
     return n;
   }
 
@@ -508,7 +529,7 @@ export class CallStore implements CallObserver, CallerMemory {
 
   private newCallId(sessionId: string): string {
     const base = SAFE_ID.test(sessionId) ? sessionId : 'call';
-    if (base === sessionId && !this.st.idTaken.get(base)) return base;
+    if (base === sessionId && !RESERVED_CALL_IDS.has(base) && !this.st.idTaken.get(base)) return base;
     for (;;) {
       const id = `${base.slice(0, 80)}-${randomBytes(4).toString('hex')}`;
       if (!this.st.idTaken.get(id)) return id;
