@@ -306,9 +306,14 @@ export class TakeoverBroker implements ReplyBroker {
 
   // ------------------------------------------------------------------ holding a call
 
+  /** The refusal for a call that is not in memory: ended (and forgotten) or never known. */
+  private missing(sid: string) {
+    return this.deps.calls.isEnded(sid) ? refuse('session_ended', `call ${sid} has ended`) : refuse('unknown_session', `unknown session ${sid}`);
+  }
+
   takeover(client: AgentClient, sid: string, mode: HoldMode = 'takeover'): CmdResult<{ session_id: string; mode: HoldMode; agent: string; previous: { kind: string; name: string } | null }> {
     const s = this.deps.calls.get(sid);
-    if (!s) return refuse(this.deps.calls.isEnded(sid) ? 'session_ended' : 'unknown_session', this.deps.calls.isEnded(sid) ? `call ${sid} has ended` : `unknown session ${sid}`);
+    if (!s) return this.missing(sid);
     if (s.ended) return refuse('session_ended', `call ${sid} has ended`);
     const prevHold = this.holds.get(sid);
     const prev = prevHold && prevHold.client.connected && prevHold.client !== client ? prevHold.client : null;
@@ -394,7 +399,7 @@ export class TakeoverBroker implements ReplyBroker {
 
   typing(client: AgentClient, sid: string, on: boolean): CmdResult<{ session_id: string; typing: boolean }> {
     const s = this.deps.calls.get(sid);
-    if (!s) return refuse('unknown_session', `unknown session ${sid}`);
+    if (!s) return this.missing(sid);
     if (s.ended) return refuse('session_ended', `call ${sid} has ended`);
     const was = this.isTyping(sid, client);
     if (on) {
@@ -475,7 +480,7 @@ export class TakeoverBroker implements ReplyBroker {
   async replyToSession(client: AgentClient, sid: string, raw: string, requestId?: string): Promise<ReplyResult> {
     if (requestId) return this.reply(client, requestId, raw);
     const s = this.deps.calls.get(sid);
-    if (!s) return refuse('unknown_session', `unknown session ${sid}`);
+    if (!s) return this.missing(sid);
     if (s.ended) return refuse('session_ended', `call ${sid} has ended`);
     const h = this.holds.get(sid);
     if (!h || !h.client.connected) return refuse('not_taken_over', `call ${sid} is not taken over: take it over first or use "say"`);
