@@ -292,7 +292,7 @@ export class TakeoverBroker implements ReplyBroker {
     if (!this.byId.has(p.id)) return;
     const fallback: BrokerReply = {
       kind: 'fallback',
-      reason: reason === 'ended' || reason === 'reset' ? 'ended' : reason === 'released' || reason === 'taken_over' ? 'released' : 'disconnected',
+      reason: reason === 'ended' ? 'ended' : reason === 'released' || reason === 'taken_over' ? 'released' : 'disconnected',
     };
     const frame: OutboundFrame = { type: 'turn.cancelled', session_id: p.session.id, request_id: p.id, reason };
     if (p.client.connected) p.client.send(frame);

@@ -186,7 +186,8 @@ export interface TurnHoldingFrame {
   text: string;
 }
 
-export type CancelReason = 'ended' | 'disconnected' | 'released' | 'caller_gone' | 'taken_over' | 'reset';
+/** A session reset (the phone's greeting turn on the same id) ends the previous call: its requests are cancelled with `ended`. */
+export type CancelReason = 'ended' | 'disconnected' | 'released' | 'caller_gone' | 'taken_over';
 
 /** A request that can no longer be answered (the call ended, the holder released or lost it…). */
 export interface TurnCancelledFrame {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decideAccess } from '../../src-main/gateway/auth';
 import { configSchema } from '../../src-shared/config/schema';
 import { startGateway, type TestGateway } from '../helpers/gateway';
-import { PhoneSim } from '../helpers/phone-sim';
+import { PhoneSim, SILENCE_WAV } from '../helpers/phone-sim';
 import { AgentClient } from './agent-client';
 
 let gw: TestGateway | undefined;
@@ -127,5 +127,20 @@ describe('agent socket edges', () => {
     const r = await fetch(`${gw.url}/api/operator/typing`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session_id: sid, operator: 'Alice' }) });
     expect(r.status).toBe(409);
     expect(await r.json()).toMatchObject({ ok: false, reason: 'session_ended' });
+  });
+
+  it('a session reset (a new call on the same id) ends the takeover: the holder is told and the new call is not held', async () => {
+    gw = await startGateway();
+    const phone = new PhoneSim(gw.url, gw.bearer);
+    await phone.greeting('Hi.');
+    const sid = phone.sessionId;
+    const a = await agent({ name: 'bot' });
+    expect(await a.request({ type: 'takeover', session_id: sid })).toMatchObject({ ok: true });
+    const fields: [string, string][] = [['reset_session', 'true'], ['session_id', sid], ['transcript_hint', 'Hello again.'], ['forced_reply', 'Hello again.']];
+    const raw = phone as unknown as { post(path: string, f: [string, string][], audio: Uint8Array): Promise<{ status: number }> };
+    expect((await raw.post('/api/turn', fields, SILENCE_WAV)).status).toBe(200);
+    expect(await a.direct('takeover.lost')).toMatchObject({ session_id: sid, reason: 'ended' });
+    expect((await a.event('agent.release', (e) => e.session_id === sid)).data).toMatchObject({ reason: 'ended' });
+    expect(await a.request({ type: 'get_call_state', session_id: sid }, 'call_state')).toMatchObject({ status: 'active', agent_takeover: false, holder: null });
   });
 });
