@@ -6,7 +6,8 @@
  * flight. Storage failures never propagate into a call: they go to `onError`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CallObserver, CallSummary, CallerMemory, TurnRecord } from '../calls/types';
@@ -17,6 +18,7 @@ import { acquireLock } from './lock';
 import { buildCallQuery, encodeCursor, kindBit, kindsOfMask, parseCallQuery, producerKind, type SearchBounds } from './query';
 import { RecordingFiles, isSha256, sha256Hex } from './recording-files';
 import { makeSnippet, snippetTerms } from './snippet';
+import { FileSyncer } from './file-sync';
 import { WalSyncer } from './wal-sync';
 import type {
   CallDetail,
@@ -25,11 +27,14 @@ import type {
   CallQuery,
   CallerListItem,
   Outcome,
+  RecordingCheck,
+  RecordingDamage,
   RecordingStatus,
   RetentionResult,
   StoreSettings,
   StoredCall,
   StoredEvent,
+  StoredRecording,
   StoredTurn,
   UpstreamSession,
   UpstreamSessionListItem,
@@ -118,6 +123,8 @@ interface TurnRow {
   reply_sha: string | null;
   caller_bytes: number | null;
   reply_bytes: number | null;
+  caller_damaged: string | null;
+  reply_damaged: string | null;
 }
 
 export interface ImportedSession {
@@ -168,6 +175,14 @@ function eventJson(data: Record<string, unknown>): string {
   return s.length > EVENT_DATA_MAX ? JSON.stringify({ truncated: true, preview: s.slice(0, EVENT_DATA_MAX) }) : s;
 }
 
+function damageOf(s: string): RecordingDamage {
+  return s === 'missing' ? 'missing' : 'truncated';
+}
+
+function recording(sha: string, bytes: number | null, damaged: string | null): StoredRecording {
+  return damaged === null ? { sha256: sha, bytes: bytes ?? 0 } : { sha256: sha, bytes: bytes ?? 0, damaged: damageOf(damaged) };
+}
+
 function isChatMessage(m: unknown): m is ChatMessage {
   const o = m as ChatMessage;
   return !!o && typeof o === 'object' && (o.role === 'user' || o.role === 'assistant' || o.role === 'system') && typeof o.content === 'string';
@@ -191,6 +206,11 @@ export class CallStore implements CallObserver, CallerMemory {
   private readonly st: ReturnType<CallStore['prepare']>;
   private paused: boolean;
   private readonly walSync: WalSyncer | null;
+  private readonly fileSync: FileSyncer | null;
+  private readonly durability: Durability;
+  private walKickQueued = false;
+  /** the check of recording files started at open (see checkRecordings) */
+  readonly recordingsChecked: Promise<RecordingCheck | null>;
   private timer: NodeJS.Timeout | null = null;
   private indexTimer: NodeJS.Timeout | null = null;
   private pendingIndex = 0;
@@ -217,6 +237,7 @@ export class CallStore implements CallObserver, CallerMemory {
     this.searchCap = Math.max(1, Math.trunc(opts.searchCap ?? 5000));
     this.onError = opts.onError ?? ((err, context) => console.error(`[store] ${context}:`, err));
     const durability = opts.durability ?? 'async';
+    this.durability = durability;
     const { db, migrated } = openDatabase(this.file, durability);
     this.db = db;
     this.migrated = migrated;
@@ -232,7 +253,12 @@ export class CallStore implements CallObserver, CallerMemory {
       throw e;
     }
     this.walSync = durability === 'async' ? new WalSyncer(`${this.file}-wal`, (e) => this.onError(e, 'fsync of the WAL')) : null;
+    this.fileSync = durability === 'async' ? new FileSyncer((e) => this.onError(e, 'fsync of a recording')) : null;
     this.runRetention('retention at open');
+    this.recordingsChecked = this.checkRecordings().catch((e) => {
+      this.onError(e, 'recording check');
+      return null;
+    });
     void this.sweepOrphanRecordings().catch((e) => this.onError(e, 'orphan sweep'));
     const every = opts.retentionIntervalMs ?? 3_600_000;
     if (every > 0) {
@@ -299,7 +325,7 @@ export class CallStore implements CallObserver, CallerMemory {
       touchCall: db.prepare('UPDATE calls SET last_activity_at = max(last_activity_at, ?) WHERE pk = ?'),
       insertEvent: db.prepare('INSERT INTO call_events (call_pk, at, type, data) VALUES (?, ?, ?, ?)'),
       turnsOf: db.prepare<[number], TurnRow>(
-        `SELECT t.*, rc.bytes AS caller_bytes, rr.bytes AS reply_bytes FROM turns t
+        `SELECT t.*, rc.bytes AS caller_bytes, rr.bytes AS reply_bytes, rc.damaged AS caller_damaged, rr.damaged AS reply_damaged FROM turns t
          LEFT JOIN recordings rc ON rc.sha256 = t.caller_sha LEFT JOIN recordings rr ON rr.sha256 = t.reply_sha
          WHERE t.call_pk = ? ORDER BY t.idx`,
       ),
@@ -321,11 +347,14 @@ export class CallStore implements CallObserver, CallerMemory {
       ftsCatchUp: db.prepare('INSERT INTO turns_fts (rowid, transcript, reply) SELECT pk, transcript, reply FROM turns WHERE pk > ? ORDER BY pk'),
       ftsSetWatermark: db.prepare('UPDATE fts_state SET indexed_pk = max(indexed_pk, (SELECT coalesce(max(pk), 0) FROM turns)) WHERE id = 1'),
       // recordings
-      recGet: db.prepare<[string], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings WHERE sha256 = ?'),
+      recGet: db.prepare<[string], { sha256: string; bytes: number; damaged: string | null }>('SELECT sha256, bytes, damaged FROM recordings WHERE sha256 = ?'),
+      // a damaged recording whose audio was recorded again has its file back
       recUpsert: db.prepare(
         `INSERT INTO recordings (sha256, bytes, created_at, last_used_at) VALUES (@sha, @bytes, @at, @at)
-         ON CONFLICT(sha256) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at)`,
+         ON CONFLICT(sha256) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), damaged = NULL`,
       ),
+      recIntact: db.prepare<[], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings WHERE damaged IS NULL'),
+      recMarkDamaged: db.prepare('UPDATE recordings SET damaged = ? WHERE sha256 = ? AND damaged IS NULL'),
       recReferenced: db.prepare<[string, string], { one: number }>(
         'SELECT 1 AS one WHERE EXISTS (SELECT 1 FROM turns WHERE caller_sha = ?) OR EXISTS (SELECT 1 FROM turns WHERE reply_sha = ?)',
       ),
@@ -334,7 +363,7 @@ export class CallStore implements CallObserver, CallerMemory {
       recUnrefReply: db.prepare('UPDATE turns SET reply_sha = NULL WHERE reply_sha = ?'),
       recOlderThan: db.prepare<[number], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings WHERE last_used_at < ?'),
       recByAge: db.prepare<[], { sha256: string; bytes: number }>('SELECT sha256, bytes FROM recordings ORDER BY last_used_at ASC, created_at ASC'),
-      recTotals: db.prepare<[], { files: number; bytes: number | null }>('SELECT count(*) AS files, sum(bytes) AS bytes FROM recordings'),
+      recTotals: db.prepare<[], { files: number; bytes: number | null }>('SELECT count(*) AS files, sum(bytes) AS bytes FROM recordings WHERE damaged IS NULL'),
       metaGet: db.prepare<[string], { value: string }>('SELECT value FROM store_meta WHERE key = ?'),
       metaSet: db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       metaDelete: db.prepare('DELETE FROM store_meta WHERE key = ?'),
@@ -419,6 +448,7 @@ export class CallStore implements CallObserver, CallerMemory {
     }
     if (this.indexTimer) clearTimeout(this.indexTimer);
     this.indexTimer = null;
+    this.fileSync?.close();
     this.walSync?.close();
     try {
       this.db.close(); // checkpoints (synced) and removes the WAL
@@ -436,14 +466,35 @@ export class CallStore implements CallObserver, CallerMemory {
     return this.walSync?.syncs ?? 0;
   }
 
-  /** Resolves once every commit so far is on disk (durability 'async'; immediate otherwise). */
+  /** Resolves once every commit and recording so far is on disk (durability 'async'; immediate otherwise). */
   whenDurable(): Promise<void> {
-    return this.walSync?.flushed() ?? Promise.resolve();
+    const wal = this.walSync;
+    if (!this.fileSync) return wal?.flushed() ?? Promise.resolve();
+    // the WAL kick queued by committed() runs before this resolves (callbacks run in order)
+    return this.fileSync.flushed().then(() => wal?.flushed());
   }
 
-  /** After a write transaction: start its background fsync (durability 'async'). */
+  /** Recording fsyncs done in the background so far, in batches (durability 'async'; 0 otherwise). */
+  get backgroundFileSyncs(): number {
+    return this.fileSync?.syncs ?? 0;
+  }
+
+  /**
+   * After a write transaction: start its background fsync (durability 'async'). When recordings
+   * are still being synced, the WAL waits for them, so a row never reaches the disk before its audio.
+   */
   private committed(): void {
-    this.walSync?.kick();
+    if (!this.walSync) return;
+    if (this.fileSync && !this.fileSync.idle) {
+      if (this.walKickQueued) return;
+      this.walKickQueued = true;
+      this.fileSync.whenIdle(() => {
+        this.walKickQueued = false;
+        this.walSync?.kick();
+      });
+      return;
+    }
+    this.walSync.kick();
   }
 
   // ---------------------------------------------------------------- observer
@@ -580,9 +631,11 @@ export class CallStore implements CallObserver, CallerMemory {
       if (!bytes || bytes.length === 0) continue;
       const sha = sha256Hex(bytes);
       const written = side === 'reply' && out.caller?.sha === sha;
-      if (!written && !this.st.recGet.get(sha)) {
+      const known = written ? null : this.st.recGet.get(sha);
+      if (!written && (!known || known.damaged !== null)) {
         try {
-          this.files.write(sha, bytes);
+          const w = this.files.write(sha, bytes, this.durability === 'full');
+          this.fileSync?.add(w.path, w.dirs);
         } catch (e) {
           this.onError(e, `writing ${side} recording`);
           continue;
@@ -814,8 +867,8 @@ export class CallStore implements CallObserver, CallerMemory {
       no_speech_prob: t.no_speech_prob,
       segments: jsonOrNull(t.segments) as StoredTurn['segments'],
       recordings: {
-        caller: t.caller_sha ? { sha256: t.caller_sha, bytes: t.caller_bytes ?? 0 } : null,
-        reply: t.reply_sha ? { sha256: t.reply_sha, bytes: t.reply_bytes ?? 0 } : null,
+        caller: t.caller_sha ? recording(t.caller_sha, t.caller_bytes, t.caller_damaged) : null,
+        reply: t.reply_sha ? recording(t.reply_sha, t.reply_bytes, t.reply_damaged) : null,
       },
     };
   }
@@ -825,7 +878,10 @@ export class CallStore implements CallObserver, CallerMemory {
     callId: string,
     turnIndex: number,
     side: 'caller' | 'reply',
-  ): { ok: true; path: string; bytes: number; sha256: string } | { ok: false; reason: 'call' | 'turn' | 'recording' } {
+  ):
+    | { ok: true; path: string; bytes: number; sha256: string }
+    | { ok: false; reason: 'call' | 'turn' | 'recording' }
+    | { ok: false; reason: 'damaged'; damage: RecordingDamage; bytes: number } {
     const call = this.st.callById.get(callId);
     if (!call) return { ok: false, reason: 'call' };
     const t = this.st.turnAt.get(call.pk, turnIndex);
@@ -833,6 +889,7 @@ export class CallStore implements CallObserver, CallerMemory {
     const sha = side === 'caller' ? t.caller_sha : t.reply_sha;
     const rec = sha && isSha256(sha) ? this.st.recGet.get(sha) : undefined;
     if (!sha || !rec) return { ok: false, reason: 'recording' };
+    if (rec.damaged !== null) return { ok: false, reason: 'damaged', damage: damageOf(rec.damaged), bytes: rec.bytes };
     return { ok: true, path: this.files.pathOf(sha), bytes: rec.bytes, sha256: sha };
   }
 
@@ -983,6 +1040,52 @@ export class CallStore implements CallObserver, CallerMemory {
     this.st.metaDelete.run('recording_paused');
     this.paused = false;
     this.committed();
+  }
+
+  /**
+   * Find recordings whose file is missing or has another size than recorded (a power cut before
+   * the OS wrote it out, or a change behind the store's back) and mark them damaged, deleting a
+   * damaged file. Runs in the background at open (`recordingsChecked`); stats run on the thread pool.
+   */
+  async checkRecordings(): Promise<RecordingCheck> {
+    const rows = this.st.recIntact.all();
+    const suspects: string[] = [];
+    for (let i = 0; i < rows.length && !this.closed; i += 64) {
+      await Promise.all(
+        rows.slice(i, i + 64).map(async (r) => {
+          try {
+            if ((await stat(this.files.pathOf(r.sha256))).size !== r.bytes) suspects.push(r.sha256);
+          } catch {
+            suspects.push(r.sha256);
+          }
+        }),
+      );
+    }
+    const result: RecordingCheck = { checked: rows.length, missing: 0, truncated: 0 };
+    if (this.closed || suspects.length === 0) return result;
+    // look again in one tick: the same audio may have been recorded again (file rewritten) meanwhile
+    const marks: { sha: string; damage: RecordingDamage }[] = [];
+    for (const sha of suspects) {
+      const row = this.st.recGet.get(sha);
+      if (!row || row.damaged !== null) continue;
+      let size: number | null = null;
+      try {
+        size = statSync(this.files.pathOf(sha)).size;
+      } catch {
+        // missing
+      }
+      if (size !== row.bytes) marks.push({ sha, damage: size === null ? 'missing' : 'truncated' });
+    }
+    if (marks.length === 0) return result;
+    this.db.transaction(() => {
+      for (const m of marks) this.st.recMarkDamaged.run(m.damage, m.sha);
+    })();
+    this.committed();
+    for (const m of marks) {
+      result[m.damage]++;
+      if (m.damage === 'truncated') this.files.remove(m.sha);
+    }
+    return result;
   }
 
   /** Delete recording files no row references (crash leftovers). Returns how many. */

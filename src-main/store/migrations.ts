@@ -147,6 +147,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX caller_memory_recent ON caller_memory(last_call_at DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'recordings found damaged at open (missing or cut short file)',
+    sql: `
+      ALTER TABLE recordings ADD COLUMN damaged TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -4,9 +4,10 @@
  * an id or number that came in with a request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fsyncPathSync } from './file-sync';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -28,18 +29,34 @@ export class RecordingFiles {
     return join(this.dir, sha.slice(0, 2), `${sha}.wav`);
   }
 
-  /** Write atomically (temp file + rename) so a crash never leaves a truncated file under a content name. */
-  write(sha: string, bytes: Uint8Array): void {
+  /**
+   * Write atomically (temp file + rename) so a crash never leaves a truncated file under a content name.
+   * `fsync`: flush the content before the rename and the folder after it (durability 'full');
+   * otherwise the caller syncs the returned paths later (FileSyncer) or not at all.
+   * Returns the file and the folders whose entries changed (the sub-folder, and its parent when the
+   * sub-folder is new).
+   */
+  write(sha: string, bytes: Uint8Array, fsync = false): { path: string; dirs: string[] } {
     const sub = join(this.dir, sha.slice(0, 2));
+    const dirs = [sub];
     if (!this.madeDirs.has(sub)) {
-      mkdirSync(sub, { recursive: true, mode: 0o700 }); // recordings are private: owner only
+      // recordings are private: owner only. Returns the first folder it created, if any.
+      if (mkdirSync(sub, { recursive: true, mode: 0o700 }) !== undefined) dirs.push(this.dir, dirname(this.dir));
       this.madeDirs.add(sub);
     }
     const target = this.pathOf(sha);
     const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      writeFileSync(tmp, bytes, { flag: 'wx', mode: 0o600 });
+      const fd = openSync(tmp, 'wx', 0o600);
+      try {
+        writeFileSync(fd, bytes);
+        if (fsync) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, target);
+      if (fsync) for (const d of dirs) fsyncPathSync(d, true);
+      return { path: target, dirs };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.madeDirs.delete(sub); // dir removed under us (purge)
       try {

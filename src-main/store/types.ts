@@ -53,9 +53,24 @@ export interface CallListItem extends StoredCall {
   match?: CallMatch;
 }
 
+/**
+ * Why a recording cannot be played, found when the store opened: its file was `missing`, or
+ * `truncated` (shorter or longer than recorded, e.g. cut short by a power loss before it reached
+ * the disk). The damaged file is deleted; the same audio recorded again repairs it.
+ */
+export type RecordingDamage = 'missing' | 'truncated';
+
 export interface StoredRecording {
   sha256: string;
   bytes: number;
+  /** set when the file was found damaged; playback then answers 404 saying so */
+  damaged?: RecordingDamage;
+}
+
+export interface RecordingCheck {
+  checked: number;
+  missing: number;
+  truncated: number;
 }
 
 export interface StoredTurn {

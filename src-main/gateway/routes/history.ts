@@ -163,7 +163,13 @@ export function registerHistoryRoutes(app: FastifyInstance, store: CallStore): v
     const r = store.recordingFile(id, turn, side);
     if (!r.ok) {
       const detail =
-        r.reason === 'call'
+        r.reason === 'damaged'
+          ? `the ${side} recording of turn ${turn} is damaged: ${
+              r.damage === 'missing'
+                ? 'its file was missing from the recordings folder'
+                : `its file was cut short or changed (not the ${r.bytes} bytes recorded), e.g. by a power loss before it reached the disk`
+            } when the history was opened; the transcript is intact`
+          : r.reason === 'call'
           ? `call not found: ${id}`
           : r.reason === 'turn'
             ? `turn ${turn} not found in call ${id}`
