@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallSummary, TurnMetrics, TurnRecord } from '../src-main/calls/types';
 import { encodeWav } from '../src-shared/audio/wav';
-import { CallStore, type CallQuery } from '../src-main/store';
+import { CallStore, DEFAULT_SEARCH_CAP, type CallQuery } from '../src-main/store';
 import type { Durability } from '../src-main/store/database';
 
 const CALLS = Number(process.env.STORE_BENCH_CALLS ?? 5000);
@@ -201,8 +201,10 @@ function dbBytes(dir: string): number {
 
 const QUERY_KINDS = ['word', 'two words', 'name', 'prefix + direction', 'phrase + handled_by', 'word + date + outcome', 'listing'] as const;
 
-function searchBench(store: CallStore) {
-  const queries: { kind: (typeof QUERY_KINDS)[number]; q: CallQuery }[] = [];
+type BenchQuery = { kind: (typeof QUERY_KINDS)[number]; q: CallQuery };
+
+function searchQueries(): BenchQuery[] {
+  const queries: BenchQuery[] = [];
   for (let i = 0; i < SEARCHES; i++) {
     const k = i % 6;
     const kind = QUERY_KINDS[k];
@@ -215,20 +217,35 @@ function searchBench(store: CallStore) {
   }
   // plain listing pages (the history view without a query)
   for (let i = 0; i < SEARCHES / 6; i++) queries.push({ kind: 'listing', q: { direction: 'outgoing', limit: 50 } });
+  return queries;
+}
+
+function searchBench(store: CallStore, queries: BenchQuery[]) {
   store.flushSearchIndex(); // the last partial batch: not a search cost
   const times: number[] = [];
   const byKind = new Map<string, number[]>();
+  let truncated = 0;
+  let searches = 0;
   for (const { kind, q } of queries) {
     const t0 = performance.now();
-    store.listCalls(q);
+    const page = store.listCalls(q);
     const ms = performance.now() - t0;
     times.push(ms);
     byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+    if (q.q) searches++;
+    if (page.truncated) truncated++;
   }
   times.sort((a, b) => a - b);
   const p95_by_kind = Object.fromEntries([...byKind].map(([k, v]) => [k, round(percentile(v.sort((a, b) => a - b), 95), 2)]));
-  return { p50: round(percentile(times, 50), 2), p95: round(percentile(times, 95), 2), max: round(times[times.length - 1], 2), queries: times.length, p95_by_kind };
+  return {
+    p50: round(percentile(times, 50), 2), p95: round(percentile(times, 95), 2), max: round(times[times.length - 1], 2), queries: times.length, p95_by_kind,
+    /** text searches (q) among the queries, and how many of them said `truncated` (more hits than searchCap) */
+    text_searches: searches, truncated,
+  };
 }
+
+/** searchCap for the comparison run: larger than any hit count, so nothing is truncated */
+const UNCAPPED = 1_000_000_000;
 
 async function run(durability: Durability, calls: number, withSearch: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
@@ -236,14 +253,23 @@ async function run(durability: Durability, calls: number, withSearch: boolean) {
     const store = CallStore.open(dir, { durability, retentionIntervalMs: 0, settings: () => ({ record_audio: false, recording_max_age_days: 0, recording_max_disk_mb: 0 }), onError: (e) => { throw e; } });
     const w = generateCalls(calls, { audio: false, startAt: 1_700_000_000 });
     const timing = await writeCalls(store, w.steps);
-    const search = withSearch ? searchBench(store) : null;
+    const queries = withSearch ? searchQueries() : [];
+    const search = withSearch ? searchBench(store, queries) : null;
     const syncs = store.backgroundSyncs;
     store.close();
+    let uncapped: ReturnType<typeof searchBench> | null = null;
+    if (withSearch) {
+      // the same queries with no cap: what the cap saves, and what it costs in completeness
+      const open = CallStore.open(dir, { durability, retentionIntervalMs: 0, searchCap: UNCAPPED, onError: (e) => { throw e; } });
+      uncapped = searchBench(open, queries);
+      open.close();
+    }
     const bytes = dbBytes(dir);
     const hours = w.callSeconds / 3600;
     return {
       durability, turns: w.turns, calls, seconds: round(timing.seconds, 2), turns_per_s: Math.round(w.turns / timing.seconds), turn_us: timing.turn_us,
       background_fsyncs: syncs, db_bytes: bytes, call_hours: round(hours, 1), db_mb_per_call_hour: round(bytes / 1048576 / hours, 3), search,
+      search_cap: DEFAULT_SEARCH_CAP, search_uncapped: uncapped,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -276,6 +302,10 @@ const main = await run('async', CALLS, true);
 console.log(`durability 'async' (default; each commit fsynced right after, off the event loop): ${line(main)}, ${main.background_fsyncs} fsyncs`);
 console.log(`search over ${main.turns} turns: p50 ${main.search!.p50} ms, p95 ${main.search!.p95} ms, max ${main.search!.max} ms (${main.search!.queries} queries)`);
 console.log(`  p95 by kind: ${Object.entries(main.search!.p95_by_kind).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+console.log(
+  `  searchCap ${main.search_cap}: ${main.search!.truncated} of ${main.search!.text_searches} text searches truncated (ranked only the newest ${main.search_cap} matching turns); ` +
+    `uncapped: p95 ${main.search_uncapped!.p95} ms, max ${main.search_uncapped!.max} ms`,
+);
 console.log(`database: ${round(main.db_bytes / 1048576, 1)} MB for ${main.call_hours} h of calls → ${main.db_mb_per_call_hour} MB per call-hour (without audio)`);
 const full = await run('full', Math.max(1, Math.round(CALLS / 5)), false);
 console.log(`durability 'full' (fsync inside every commit): ${line(full)}`);
@@ -297,6 +327,9 @@ const result = {
   setup: { calls: CALLS, turns_per_call: TURNS_PER_CALL, concurrent_calls: CONCURRENT, one_transaction_per_turn: true, full_run_calls: full.calls },
   turns_per_s: main.turns_per_s,
   search_p95_ms: main.search!.p95,
+  search_cap: main.search_cap,
+  searches_truncated: { truncated: main.search!.truncated, text_searches: main.search!.text_searches },
+  search_p95_ms_uncapped: main.search_uncapped!.p95,
   db_mb_per_call_hour: main.db_mb_per_call_hour,
   recording_mb_per_call_hour: audio.recording_mb_per_call_hour,
   turns_per_s_by_durability: { async: main.turns_per_s, full: full.turns_per_s, normal: normal.turns_per_s, with_audio_async: audio.turns_per_s },

@@ -58,6 +58,9 @@ export interface CallStoreOptions {
   onError?: (err: unknown, context: string) => void;
 }
 
+/** CallStoreOptions.searchCap by default */
+export const DEFAULT_SEARCH_CAP = 5000;
+
 export const DEFAULT_STORE_SETTINGS: StoreSettings = { record_audio: true, recording_max_age_days: 30, recording_max_disk_mb: 2048 };
 
 const EVENT_DATA_MAX = 16_384;
@@ -234,7 +237,7 @@ export class CallStore implements CallObserver, CallerMemory {
     this.releaseLock = releaseLock;
     this.settings = opts.settings ?? (() => DEFAULT_STORE_SETTINGS);
     this.now = opts.now ?? (() => Date.now() / 1000);
-    this.searchCap = Math.max(1, Math.trunc(opts.searchCap ?? 5000));
+    this.searchCap = Math.max(1, Math.trunc(opts.searchCap ?? DEFAULT_SEARCH_CAP));
     this.onError = opts.onError ?? ((err, context) => console.error(`[store] ${context}:`, err));
     const durability = opts.durability ?? 'async';
     this.durability = durability;

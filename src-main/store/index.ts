@@ -1,4 +1,4 @@
-export { CallStore, DEFAULT_STORE_SETTINGS, outcomeOf, type CallStoreOptions } from './call-store';
+export { CallStore, DEFAULT_SEARCH_CAP, DEFAULT_STORE_SETTINGS, outcomeOf, type CallStoreOptions } from './call-store';
 export { StoreOpenError } from './database';
 export { StoreLockedError } from './lock';
 export { SCHEMA_VERSION, StoreVersionError } from './migrations';
