@@ -149,7 +149,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   ext.callerMemory = history;
   ext.observers.push(history);
-  ext.routes.push((app) => registerHistoryRoutes(app, history));
+  ext.routes.push((app) => registerHistoryRoutes(app, history, ctx));
 
   if (bridge) {
     ext.routes.push((app) => registerDeviceRoutes(app, bridge));

@@ -3,6 +3,12 @@
  * audio, delete, exports, upstream's `/api/sessions*` and `/api/caller-history*` shapes, import of
  * an upstream data folder and the recordings kill switch. Access control is the gateway's global
  * hook; every query, param and body is validated here (400 `{detail}` naming the field).
+ *
+ * With the gateway context, also the settings section of the history (same shape as
+ * /api/config/engines): GET|POST /api/config/history — record_audio, recording_max_age_days,
+ * recording_max_disk_mb, applied live; lowered limits apply to the recordings at once. A bad patch
+ * changes nothing and answers 400 with `errors: [{key, message}]`; a change publishes
+ * `config.history_updated`.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -17,7 +23,27 @@ import { callAsText } from '../../store/export';
 import { ImportError, importUpstream } from '../../store/import-upstream';
 import { StoreQueryError } from '../../store/query';
 import { DIRECTIONS, OUTCOMES, PRODUCER_KINDS, type CallDetail, type CallQuery, type StoredTurn } from '../../store/types';
+import type { GatewayContext } from '../context';
+import { applyPatch, objectBody, pick } from './config';
 import { describeIssues } from './validate';
+
+export const HISTORY_SETTING_KEYS = ['record_audio', 'recording_max_age_days', 'recording_max_disk_mb'] as const;
+
+type Issue = { key: string; message: string };
+
+/** Friendlier messages than the schema's for the usual mistakes (wrong type, out of range). */
+function historyIssues(patch: Record<string, unknown>): Issue[] {
+  const out: Issue[] = [];
+  if ('record_audio' in patch && typeof patch.record_audio !== 'boolean') out.push({ key: 'record_audio', message: 'true or false' });
+  const num = (key: string, max: number, what: string) => {
+    if (!(key in patch)) return;
+    const v = patch[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) out.push({ key, message: `${what} from 0 to ${max} (0 = no limit)` });
+  };
+  num('recording_max_age_days', 36_500, 'a number of days');
+  num('recording_max_disk_mb', 10_000_000, 'a number of MB');
+  return out;
+}
 
 class BadInput extends Error {
   readonly statusCode = 400;
@@ -137,7 +163,40 @@ function exportStream(calls: Iterable<CallDetail>): Readable {
   );
 }
 
-export function registerHistoryRoutes(app: FastifyInstance, store: CallStore): void {
+/** GET /api/config/history: the settings, where an override wins, and what is recorded now. */
+export function historyConfigView(ctx: GatewayContext, store: CallStore) {
+  const cfg = ctx.config.get();
+  const all = ctx.config.overridden() as Record<string, 'environment' | 'command line'>;
+  return {
+    record_audio: cfg.record_audio,
+    recording_max_age_days: cfg.recording_max_age_days,
+    recording_max_disk_mb: cfg.recording_max_disk_mb,
+    overridden: Object.fromEntries(HISTORY_SETTING_KEYS.filter((k) => all[k]).map((k) => [k, all[k]])),
+    recordings: store.recordingStatus(),
+  };
+}
+
+function registerHistoryConfigRoutes(app: FastifyInstance, store: CallStore, ctx: GatewayContext): void {
+  app.get('/api/config/history', async () => historyConfigView(ctx, store));
+  app.post('/api/config/history', async (req, reply) => {
+    const body = objectBody(reply, req.body);
+    if (!body) return reply;
+    const { patch, unknown } = pick(body, {}, HISTORY_SETTING_KEYS);
+    const issues = [...unknown.map((key) => ({ key, message: 'not a setting of this section' })), ...historyIssues(patch)];
+    if (issues.length) {
+      return reply.code(400).send({ ok: false, detail: `invalid settings: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, errors: issues });
+    }
+    if (!applyPatch(ctx, reply, patch)) return reply;
+    // new limits apply to the recordings at once, not at the next hourly run
+    const retention = 'recording_max_age_days' in patch || 'recording_max_disk_mb' in patch ? store.applyRetention() : { deleted_files: 0, freed_bytes: 0 };
+    const v = historyConfigView(ctx, store);
+    ctx.bus.publish('config.history_updated', '', { ...v });
+    return { ok: true, ...v, retention };
+  });
+}
+
+export function registerHistoryRoutes(app: FastifyInstance, store: CallStore, ctx?: GatewayContext): void {
+  if (ctx) registerHistoryConfigRoutes(app, store, ctx);
   let importing = false;
   const opts = { errorHandler };
 
