@@ -143,4 +143,43 @@ export class GatewayApi {
   startMockCall = (body: Record<string, unknown>) => this.http.post<{ ok: boolean; mock_call: { id: string; session_id: string } }>('/api/mock-call/start', body);
   stopMockCall = (id?: string) => this.http.post<{ ok: boolean }>('/api/mock-call/stop', id ? { id } : {});
   mockDevices = () => this.http.get<{ inputs: { id: string; description: string }[]; outputs: { id: string; description: string }[]; tool: string | null; note?: string }>('/api/mock-call/devices');
+
+  // ---- history settings, recordings kill switch, upstream import
+  historyConfig = () => this.http.get<HistoryConfigView>('/api/config/history');
+  setHistoryConfig = (patch: Record<string, unknown>) => this.http.post<HistoryConfigView & { ok: boolean; retention: RetentionResult }>('/api/config/history', patch);
+  recordings = () => this.http.get<RecordingStatus>('/api/recordings');
+  purgeRecordings = () => this.http.post<RecordingStatus & RetentionResult & { ok: boolean }>('/api/recordings/purge', {});
+  resumeRecording = () => this.http.post<RecordingStatus & { ok: boolean }>('/api/recordings/resume', {});
+  importHistory = (dir: string) => this.http.post<HistoryImportReport>('/api/history/import', { dir });
+}
+
+/** GET /api/recordings: whether recording happens now, and what is stored. */
+export interface RecordingStatus {
+  record_audio: boolean;
+  /** the kill switch was used; recording stays off until resumed */
+  paused: boolean;
+  recording: boolean;
+  files: number;
+  bytes: number;
+}
+
+export interface RetentionResult {
+  deleted_files: number;
+  freed_bytes: number;
+}
+
+/** GET /api/config/history */
+export interface HistoryConfigView {
+  record_audio: boolean;
+  recording_max_age_days: number;
+  recording_max_disk_mb: number;
+  overridden: Record<string, 'environment' | 'command line'>;
+  recordings: RecordingStatus;
+}
+
+/** POST /api/history/import */
+export interface HistoryImportReport {
+  dir: string;
+  sessions: { imported: number; skipped: number; failed: { file: string; error: string }[] };
+  callers: { imported: number; updated: number; skipped: number; failed: { file: string; error: string }[] };
 }

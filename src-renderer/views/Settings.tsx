@@ -4,6 +4,7 @@ import { PageHeader } from '../components/ui';
 import { CallPolicySettings, SecuritySettings } from '../settings/CallSettings';
 import { EnginesSettings } from '../settings/EnginesSettings';
 import { GeneralSettings } from '../settings/GeneralSettings';
+import { HistorySettings } from '../settings/HistorySettings';
 import { InstructionsSettings } from '../settings/InstructionsSettings';
 import { LlmSettings } from '../settings/LlmSettings';
 import { NetworkSettings } from '../settings/NetworkSettings';
@@ -19,6 +20,7 @@ const SECTIONS = [
   { id: 'call', label: 'Call policy', render: () => <CallPolicySettings /> },
   { id: 'security', label: 'Security', render: () => <SecuritySettings /> },
   { id: 'instructions', label: 'Instructions', render: () => <InstructionsSettings /> },
+  { id: 'history', label: 'History', render: () => <HistorySettings /> },
   { id: 'network', label: 'Network', render: () => <NetworkSettings /> },
 ] as const;
 
