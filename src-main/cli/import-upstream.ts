@@ -2,7 +2,8 @@
  * Import an upstream Clawfinger gateway's history (its `sessions/` and `caller_history/` folders)
  * into our call history. Idempotent: running it again adds nothing.
  *
- *   npx tsx src-main/cli/import-upstream.ts --data-dir <our data dir> --from <upstream gateway folder> [--json]
+ *   npm run import:upstream -- --data-dir <our data dir> --from <upstream gateway folder> [--json]
+ *   (or: npx tsx src-main/cli/import-upstream.ts …). Close the app first: the history is locked while it runs.
  *
  * Exit codes: 0 imported (bad files are listed and skipped), 1 the import could not run, 2 usage.
  */
