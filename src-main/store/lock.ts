@@ -12,7 +12,8 @@
  * or (Linux) its process started after the lock file was written.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { uptime } from 'node:os';
 
 export class StoreLockedError extends Error {
@@ -143,16 +144,43 @@ export function ownerRunning(owner: LockOwner, lockFile: string): boolean {
   return now === null || sameStart(owner.start, now);
 }
 
+/**
+ * Create `file` holding `content`, failing with EEXIST when it exists. Through a hard link of a
+ * complete temp file where the file system allows, so no other opener ever sees it empty.
+ */
+function createExclusive(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  let linked = false;
+  try {
+    writeFileSync(tmp, content, { flag: 'wx', mode: 0o600 });
+    try {
+      linkSync(tmp, file);
+      linked = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e;
+      // no hard links here (FAT, some network shares): create and write
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // not created
+    }
+  }
+  if (linked) return;
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function acquireLock(file: string): () => void {
   const me = JSON.stringify({ pid: process.pid, boot: currentBoot(), start: startIdentity(process.pid) });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      try {
-        writeSync(fd, me);
-      } finally {
-        closeSync(fd);
-      }
+      createExclusive(file, me);
       return () => {
         if (readText(file) === me) {
           try {
@@ -167,7 +195,7 @@ export function acquireLock(file: string): () => void {
       const text = readText(file);
       if (text === null) continue; // removed meanwhile: try again
       const owner = parseLock(text);
-      // an unreadable lock (empty: its writer died between create and write) is stale
+      // an unreadable lock (empty: an older version died between create and write) is stale
       if (owner !== null && ownerRunning(owner, file)) throw new StoreLockedError(file, owner.pid);
       // take over only the stale lock we judged, not one another opener wrote meanwhile
       if (readText(file) !== text) continue;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreLockedError } from '../../src-main/store';
@@ -40,6 +40,8 @@ describe('history lock', () => {
     const owner = parseLock(readFileSync(lockOf(dir), 'utf8'))!;
     expect(owner).toEqual({ pid: process.pid, boot: currentBoot(), start: startIdentity(process.pid) });
     if (linux) expect(owner.start).toMatch(/^\d+$/);
+    // written through a complete temp file: none is left behind
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     store.close();
     expect(() => statSync(lockOf(dir))).toThrow(/ENOENT/);
   });
