@@ -22,15 +22,15 @@ export interface ConfigForm<T> {
 export function useConfigForm<T extends object>(get: () => Promise<T>, post: (patch: Record<string, unknown>) => Promise<T>, version: number): ConfigForm<T> {
   const [load, reload] = useLoad(get, [version]);
   const [draft, setDraft] = useState<T | null>(null);
-  const [dirty, setDirty] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<ConfigForm<T>['message']>(null);
   const [busy, setBusy] = useState(false);
 
   // only a newly loaded view replaces the draft: after an apply the draft is the server's answer, and
   // the load from before the apply (still in `load`) must not overwrite it
-  const dirtyRef = useRef(dirty);
-  dirtyRef.current = dirty;
+  // kept in step synchronously by set()/apply(): a load that lands between an edit and the next render
+  // must see the edit (a ref written during render would still say "clean")
+  const dirtyRef = useRef(false);
   useEffect(() => {
     if (load.state === 'ready' && !dirtyRef.current) setDraft(load.data);
   }, [load]);
@@ -44,7 +44,7 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
     reload,
     set: (patch) => {
       setDraft((d) => (d ? { ...d, ...patch } : d));
-      setDirty(true);
+      dirtyRef.current = true;
       setMessage(null);
     },
     apply: async (patch, done) => {
@@ -53,7 +53,7 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
       setMessage(null);
       try {
         const fresh = await post(patch);
-        setDirty(false);
+        dirtyRef.current = false;
         setDraft(fresh);
         const later = (fresh as { restart_required?: unknown }).restart_required === true;
         setMessage({ tone: 'ok', text: later ? 'Saved — some changes apply after a restart.' : 'Saved — applied now.' });
