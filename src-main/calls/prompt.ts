@@ -38,7 +38,9 @@ export function systemText(s: Session, cfg: AppConfig, consumeTurn: boolean): st
 }
 
 export function buildMessages(s: Session, cfg: AppConfig, transcript: string, consumeTurn = true): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: 'system', content: systemText(s, cfg, consumeTurn) }];
+  const system = systemText(s, cfg, consumeTurn);
+  // no base prompt set (an upstream config with ""): send no empty system message
+  const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
   if (s.summary) messages.push({ role: 'system', content: `${SUMMARY_PREFIX}\n${s.summary}` });
   messages.push(...s.history, { role: 'user', content: transcript });
   return messages;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, defaultConfig, envOverrides, migrateLegacy, parseConfig, validatePatch, type AppConfig } from '../../src-shared/config/schema';
+import { ConfigError, DEFAULT_SYSTEM_PROMPT, defaultConfig, envOverrides, migrateLegacy, parseConfig, validatePatch, type AppConfig } from '../../src-shared/config/schema';
 
 export type ConfigListener = (cfg: AppConfig, changed: (keyof AppConfig)[]) => void;
 
@@ -46,7 +46,8 @@ export class ConfigStore {
     let created = false;
     let raw: Record<string, unknown>;
     if (!existsSync(file)) {
-      const fresh = { ...defaultConfig(), bearer_token: randomBytes(24).toString('base64url') } as Record<string, unknown>;
+      // like upstream's example config: a per-install phone bearer and the concise-assistant base prompt
+      const fresh = { ...defaultConfig(), bearer_token: randomBytes(24).toString('base64url'), llm_system_prompt: DEFAULT_SYSTEM_PROMPT } as Record<string, unknown>;
       writeFileAtomic(file, JSON.stringify(fresh, null, 2) + '\n', 0o600);
       raw = fresh;
       created = true;

@@ -6,7 +6,7 @@ import { PhoneSim, utterance } from '../helpers/phone-sim';
 
 let gw: TestGateway;
 beforeEach(async () => {
-  gw = await startGateway({ config: { greeting_owner: 'Ada' } });
+  gw = await startGateway({ config: { greeting_owner: 'Ada', llm_system_prompt: 'You answer for Ada.' } });
 });
 afterEach(async () => gw.close());
 
@@ -42,6 +42,7 @@ describe('a phone call through the gateway', () => {
     expect(gw.engines.asrCalls).toHaveLength(3);
     // the third LLM call saw the first two exchanges
     const third = gw.engines.llmCalls[2].messages;
+    expect(third[0]).toEqual({ role: 'system', content: 'You answer for Ada.' });
     expect(third.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
     expect(third[1].content).toBe('what time do you open');
     expect(third[2].content).toBe(replies[0]);

@@ -39,6 +39,11 @@ describe('buildMessages', () => {
     ]);
   });
 
+  it('no base prompt (an upstream config with ""): no empty system message', () => {
+    const s = new Session('s1');
+    expect(buildMessages(s, cfg({ llm_system_prompt: '' }), 'hello')).toEqual([{ role: 'user', content: 'hello' }]);
+  });
+
   it('a session override replaces the base; the turn supplement is appended once; knowledge last', () => {
     const s = new Session('s1');
     s.sessionInstruction = 'Override.';

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src-shared/config/schema';
+import { ConfigError, DEFAULT_SYSTEM_PROMPT } from '../../src-shared/config/schema';
 import { ConfigStore } from '../../src-main/config/store';
 
 let dir: string;
@@ -25,6 +25,8 @@ describe('ConfigStore', () => {
     expect((saved.bearer_token as string).length).toBeGreaterThanOrEqual(24);
     expect(store.get().bearer_token).toBe(saved.bearer_token);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // like upstream's example config, a fresh install has the concise-assistant base prompt
+    expect(saved.llm_system_prompt).toBe(DEFAULT_SYSTEM_PROMPT);
     const again = ConfigStore.open(join(dir, 'other.json'), { env: {} });
     expect(again.store.get().bearer_token).not.toBe(saved.bearer_token);
   });
