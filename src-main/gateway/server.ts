@@ -76,7 +76,7 @@ export async function buildServer(ctx: GatewayContext, extra: RouteModule[] = []
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   // after the websocket plugin's own onRequest hook: it marks upgrade requests so that a refused upgrade's
   // socket is destroyed once the 401/403 is sent (otherwise it stays open and server.close() never returns)
-  app.addHook('onRequest', accessHook({ config: () => ctx.config.get(), operatorToken: ctx.operatorToken, port: ctx.port }));
+  app.addHook('onRequest', accessHook({ config: () => ctx.config.get(), operatorToken: ctx.operatorToken, port: ctx.port, listening: ctx.listening }));
 
   registerPhoneRoutes(app, ctx);
   registerStatusRoutes(app, ctx);

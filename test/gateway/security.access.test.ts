@@ -3,7 +3,10 @@
  * non-loopback Host headers (DNS rebinding), the operator token when `agent_token_required` is on,
  * the phone bearer, and the /ws/events frame protocol.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway';
@@ -199,5 +202,99 @@ describe('/ws/events frames', () => {
     await closed;
     // the server sees the close after the client does
     await expect.poll(() => gw!.app.ctx.bus.subscriberCount, { timeout: 5000 }).toBe(base);
+  });
+});
+
+/** A tiny built console (index.html + one asset) for the static-file cases. */
+function fakeConsoleDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-console-'));
+  mkdirSync(join(dir, 'assets'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Clawfinger console</title><script src="/assets/app.js"></script>');
+  writeFileSync(join(dir, 'assets', 'app.js'), 'console.log("console")');
+  return dir;
+}
+
+describe('a gateway listening on every network (0.0.0.0): consoles on other machines', () => {
+  it('serves the console page and its assets on any Host, but no data without the token (401, so the console asks)', async () => {
+    gw = await startGateway({ app: { consoleDir: fakeConsoleDir() }, config: { host: '0.0.0.0' } });
+    const H = `192.168.1.5:${port(gw)}`;
+    const page = await rawRequest(gw.url, { method: 'GET', path: '/', headers: { Host: H } });
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toContain('Clawfinger console');
+    expect((await rawRequest(gw.url, { method: 'GET', path: '/assets/app.js', headers: { Host: H } })).status).toBe(200);
+    for (const path of ['/api/status', '/api/calls', '/api/config/llm']) {
+      const r = await rawRequest(gw.url, { method: 'GET', path, headers: { Host: H } });
+      expect(r.status, path).toBe(401);
+      expect(JSON.parse(r.body.toString()).detail).toMatch(/operator token required/);
+    }
+    // the page's own origin without the token: 401 too (never data); a foreign origin: 403
+    const post = await rawRequest(gw.url, { method: 'POST', path: '/api/config/call', headers: { Host: H, Origin: `http://${H}`, 'content-type': 'application/json' }, body: Buffer.from('{"greeting_owner":"Mallory"}') });
+    expect(post.status).toBe(401);
+    const foreignPage = await rawRequest(gw.url, { method: 'GET', path: '/', headers: { Host: H, Origin: 'http://evil.example' } });
+    expect(foreignPage.status).toBe(403);
+    expect((await call(gw, 'GET', '/api/config/call')).json.greeting_owner).not.toBe('Mallory');
+  });
+
+  it('with the operator token the page\'s own origin may POST and open sockets; foreign origins are still refused', async () => {
+    gw = await startGateway({ app: { consoleDir: fakeConsoleDir() }, config: { host: '0.0.0.0' } });
+    const H = `192.168.1.5:${port(gw)}`;
+    const auth = { Authorization: `Bearer ${gw.operatorToken}`, 'content-type': 'application/json' };
+    const ok = await rawRequest(gw.url, { method: 'POST', path: '/api/config/call', headers: { Host: H, Origin: `http://${H}`, ...auth }, body: Buffer.from('{"greeting_owner":"Ada"}') });
+    expect(ok.status).toBe(200);
+    expect((await call(gw, 'GET', '/api/config/call')).json.greeting_owner).toBe('Ada');
+    for (const origin of ['http://evil.example', `http://192.168.1.6:${port(gw)}`, `https://${H}`, 'null']) {
+      const r = await rawRequest(gw.url, { method: 'POST', path: '/api/config/call', headers: { Host: H, Origin: origin, ...auth }, body: Buffer.from('{"greeting_owner":"Mallory"}') });
+      expect(r.status, origin).toBe(403);
+    }
+    expect((await call(gw, 'GET', '/api/config/call')).json.greeting_owner).toBe('Ada');
+    // a real socket to a second local address, as a browser on that address would open it (?token=, own Origin)
+    const remoteUrl = `http://127.0.0.2:${port(gw)}`;
+    const wsUrl = `ws://127.0.0.2:${port(gw)}/ws/events`;
+    const open = (url: string, origin: string) => new Promise<number | 'open'>((resolve, reject) => {
+      const ws = new WebSocket(url, { origin });
+      sockets.push(ws);
+      ws.once('open', () => resolve('open'));
+      ws.once('unexpected-response', (_q, res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      ws.once('error', reject);
+    });
+    expect(await open(wsUrl, remoteUrl)).toBe(401);
+    expect(await open(`${wsUrl}?token=${encodeURIComponent(gw.operatorToken)}`, remoteUrl)).toBe('open');
+    expect(await open(`${wsUrl}?token=${encodeURIComponent(gw.operatorToken)}`, 'http://evil.example')).toBe(403);
+  });
+
+  it('DNS rebinding stays refused: a loopback-bound gateway refuses foreign Hosts even for the console page', async () => {
+    gw = await startGateway({ app: { consoleDir: fakeConsoleDir() } });
+    for (const path of ['/', '/assets/app.js', '/api/status']) {
+      const r = await rawRequest(gw.url, { method: 'GET', path, headers: { Host: `evil.example:${port(gw)}` } });
+      expect(r.status, path).toBe(403);
+    }
+    // the same Host with the page's "own" origin and no token: still 403
+    const r = await rawRequest(gw.url, { method: 'POST', path: '/api/config/call', headers: { Host: `evil.example:${port(gw)}`, Origin: `http://evil.example:${port(gw)}`, 'content-type': 'application/json' }, body: Buffer.from('{"greeting_owner":"Mallory"}') });
+    expect(r.status).toBe(403);
+    expect((await call(gw, 'GET', '/api/status')).status).toBe(200);
+  });
+});
+
+describe('GET /api/config/call for the phone', () => {
+  it('accepts the phone bearer with agent_token_required (GET only; POST still needs the operator token)', async () => {
+    gw = await startGateway({ config: { agent_token_required: true } });
+    const r = await call(gw, 'GET', '/api/config/call', undefined, { Authorization: `Bearer ${gw.bearer}` });
+    expect(r.status).toBe(200);
+    expect(typeof r.json.auto_answer).toBe('boolean');
+    expect((await call(gw, 'GET', '/api/config/call')).status).toBe(401);
+    expect((await call(gw, 'GET', '/api/config/call', undefined, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    const post = await call(gw, 'POST', '/api/config/call', { auto_answer: false }, { Authorization: `Bearer ${gw.bearer}` });
+    expect(post.status).toBe(401);
+    expect((await call(gw, 'GET', '/api/config/llm', undefined, { Authorization: `Bearer ${gw.bearer}` })).status).toBe(401);
+  });
+
+  it('accepts the phone bearer from a phone on the LAN (non-loopback address, LAN Host)', async () => {
+    gw = await startGateway({ config: { host: '0.0.0.0' } });
+    const lan = (headers: Record<string, string>) => gw!.app.server.inject({ method: 'GET', url: '/api/config/call', remoteAddress: '192.168.1.20', headers: { host: `192.168.1.5:${port(gw!)}`, ...headers } });
+    const ok = await lan({ authorization: `Bearer ${gw.bearer}` });
+    expect(ok.statusCode).toBe(200);
+    expect(typeof ok.json().auto_answer).toBe('boolean');
+    expect((await lan({})).statusCode).toBe(401);
+    expect((await lan({ authorization: 'Bearer nope' })).statusCode).toBe(401);
   });
 });
