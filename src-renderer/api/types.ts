@@ -132,3 +132,6 @@ export interface OperatorAck {
   session_id?: string;
   [k: string]: unknown;
 }
+
+/** A stored recording of a turn (with `damaged` when its file was found missing or cut short). */
+export type { StoredRecording, RecordingDamage } from '../../src-main/store/types';

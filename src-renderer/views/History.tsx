@@ -1,12 +1,13 @@
 /** Call history: search (number, words), filters, and a call's detail with recordings, latency and export. */
-import { useEffect, useMemo, useState } from 'react';
-import { useServices } from '../app/context';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useLive, useServices } from '../app/context';
 import { useAction, useLoad } from '../app/hooks';
 import { href, navigate } from '../app/router';
 import { Icon } from '../components/icons';
 import { Transcript } from '../components/Transcript';
 import { Badge, Button, EmptyState, Field, Notice, NotAvailable, PageHeader, Spinner } from '../components/ui';
-import type { CallDetail, CallListItem } from '../api/types';
+import type { CallDetail, CallListItem, StoredRecording } from '../api/types';
+import type { LiveState } from '../store/live-reducer';
 import type { HistoryQuery } from '../api/gateway';
 import { DIRECTION_LABEL, displayNumber, formatDateTime, formatDuration, formatMs } from '../lib/format';
 import { latencySummary } from '../lib/stats';
@@ -124,6 +125,34 @@ function CallRow({ c }: { c: CallListItem }) {
   );
 }
 
+/** How long the list waits after a call started or ended before it reloads (bursts reload once). */
+export const HISTORY_REFRESH_DEBOUNCE_MS = 600;
+
+/**
+ * A key that changes when a call starts or ends (session.started / session.ended reach the live
+ * store): the live calls' ids with an ended flag. Pruning old ended calls also changes it, which at
+ * worst reloads once more.
+ */
+export function liveCallsKey(s: LiveState): string {
+  const parts: string[] = [];
+  for (const [sid, c] of Object.entries(s.calls)) parts.push(`${sid}${c.summary.state === 'ended' ? '.' : ''}`);
+  return parts.sort().join(',');
+}
+
+/** Reload (debounced) whenever a call starts or ends, so the list is live (upstream §16.5 #62). */
+function useReloadOnCallChanges(reload: () => void): void {
+  const key = useLive(liveCallsKey);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const t = setTimeout(reload, HISTORY_REFRESH_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [key, reload]);
+}
+
 function HistoryList({ query }: { query: URLSearchParams }) {
   const { api } = useServices();
   const initial = useMemo(() => Object.fromEntries(query.entries()) as HistoryQuery & { fromDay?: string; toDay?: string }, [query]);
@@ -131,6 +160,8 @@ function HistoryList({ query }: { query: URLSearchParams }) {
   const [pages, setPages] = useState<CallListItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [more, setMore] = useState(false);
+  const pagesRef = useRef(pages);
+  pagesRef.current = pages;
   // a search that is only a phone number filters by number; anything else is a full-text search
   const asNumber = filters.q && /^[+\d][\d\s()*#-]*$/.test(filters.q) && /\d{3}/.test(filters.q.replace(/\D/g, '')) ? filters.q.replace(/[\s()-]/g, '') : undefined;
   const req: HistoryQuery = {
@@ -138,12 +169,37 @@ function HistoryList({ query }: { query: URLSearchParams }) {
     number: asNumber ?? filters.number, direction: filters.direction, outcome: filters.outcome, handled_by: filters.handled_by,
     from: dayStart(filters.fromDay ?? ''), to: filters.toDay ? (dayStart(filters.toDay) ?? 0) + 86_399 : undefined, limit: 50,
   };
-  const [load] = useLoad(() => api.calls(req), [JSON.stringify(req)]);
+  const reqKey = JSON.stringify(req);
+  const [load, reload] = useLoad(() => api.calls(req), [reqKey]);
+  // a reload after a call started/ended keeps the pages already loaded with "Load more"
+  const refreshing = useRef(false);
+  const lastKey = useRef(reqKey);
+  const refresh = useMemo(() => () => {
+    refreshing.current = true;
+    reload();
+  }, [reload]);
+  useReloadOnCallChanges(refresh);
   useEffect(() => {
-    if (load.state === 'ready') {
-      setPages(load.data.calls);
-      setCursor(load.data.next_cursor);
+    if (load.state !== 'ready') return;
+    const sameQuery = lastKey.current === reqKey;
+    lastKey.current = reqKey;
+    if (refreshing.current && sameQuery) {
+      refreshing.current = false;
+      const first = load.data.calls;
+      const prev = pagesRef.current;
+      if (prev.length <= first.length) {
+        setPages(first);
+        setCursor(load.data.next_cursor);
+      } else {
+        const ids = new Set(first.map((c) => c.id));
+        setPages([...first, ...prev.filter((c) => !ids.has(c.id))]);
+      }
+      return;
     }
+    refreshing.current = false;
+    setPages(load.data.calls);
+    setCursor(load.data.next_cursor);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [load]);
   const loadMore = async () => {
     if (!cursor) return;
@@ -240,6 +296,31 @@ function AudioButton({ src, label }: { src: string; label: string }) {
   );
 }
 
+const DAMAGE_TEXT: Record<string, string> = {
+  missing: 'The audio file of this recording is missing.',
+  truncated: 'The audio file of this recording is damaged (cut short).',
+};
+
+/** A recording: a play button, or a "damaged" badge when the store found its file missing or cut short. */
+function RecordingItem({ rec, side, src, turn }: { rec: StoredRecording; side: 'caller' | 'reply'; src: string; turn: number }) {
+  if (rec.damaged) {
+    const why = DAMAGE_TEXT[rec.damaged] ?? 'The audio file of this recording is damaged.';
+    return (
+      <span className="rec rec-damaged" data-damaged={rec.damaged}>
+        {side}{' '}
+        <span title={why} aria-label={`${side} audio of turn ${turn + 1}: damaged (${rec.damaged}). ${why}`}>
+          <Badge tone="bad">damaged</Badge>
+        </span>
+      </span>
+    );
+  }
+  return (
+    <span className="rec">
+      {side} <AudioButton src={src} label={`${side} audio of turn ${turn + 1}`} />
+    </span>
+  );
+}
+
 function HistoryDetail({ id }: { id: string }) {
   const { api } = useServices();
   const [load] = useLoad(() => api.call(id), [id]);
@@ -322,16 +403,8 @@ function HistoryDetail({ id }: { id: string }) {
             {d.turns.filter((t) => t.recordings.caller || t.recordings.reply).map((t) => (
               <li key={t.index}>
                 <span className="muted">Turn {t.index + 1}</span>
-                {t.recordings.caller ? (
-                  <span className="rec">
-                    caller <AudioButton src={api.audioUrl(c.id, t.index, 'caller')} label={`caller audio of turn ${t.index + 1}`} />
-                  </span>
-                ) : null}
-                {t.recordings.reply ? (
-                  <span className="rec">
-                    reply <AudioButton src={api.audioUrl(c.id, t.index, 'reply')} label={`reply audio of turn ${t.index + 1}`} />
-                  </span>
-                ) : null}
+                {t.recordings.caller ? <RecordingItem rec={t.recordings.caller} side="caller" src={api.audioUrl(c.id, t.index, 'caller')} turn={t.index} /> : null}
+                {t.recordings.reply ? <RecordingItem rec={t.recordings.reply} side="reply" src={api.audioUrl(c.id, t.index, 'reply')} turn={t.index} /> : null}
               </li>
             ))}
           </ol>
