@@ -135,3 +135,39 @@ describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /u
     expect(await page.getByRole('dialog').count()).toBe(0);
   });
 });
+
+describe.skipIf(!HAS_CHROMIUM)('a console opened from another address of a gateway on 0.0.0.0 (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  let gw: TestGateway;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    gw = await startConsoleGateway({ config: { host: '0.0.0.0' } });
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  it('loads at http://127.0.0.2:<port>/, asks for the operator token, then shows live calls and saves settings', async () => {
+    const remote = `http://127.0.0.2:${new URL(gw.url).port}`;
+    const page = browser.page;
+    const res = await page.goto(`${remote}/`);
+    expect(res?.status()).toBe(200);
+    const dialog = page.getByRole('dialog', { name: 'Operator token required' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Operator token').fill(gw.operatorToken);
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await waitForText(page.locator('.statusbar'), /Gateway\s*connected/);
+    // live events arrive over the socket opened from this origin
+    const phone = new PhoneSim(gw.url, gw.bearer, '+4915112345678');
+    await phone.greeting('Hello.');
+    await callCard(page, phone.sessionId).waitFor();
+    // a POST from the page (its own Origin, the token) is accepted
+    const status = await page.evaluate(`fetch('/api/config/call', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + ${JSON.stringify(gw.operatorToken)} }, body: JSON.stringify({ greeting_owner: 'Remote Ada' }) }).then((r) => r.status)`);
+    expect(status).toBe(200);
+    expect((await getJson(`${gw.url}/api/config/call`)).greeting_owner).toBe('Remote Ada');
+  });
+});
