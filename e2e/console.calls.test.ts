@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Page } from 'playwright-core';
 import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, startConsoleGateway, transcriptLines, waitForText } from './helpers/console-app';
+import { callCard, getJson, startConsoleGateway, transcriptLines, waitForText } from './helpers/console-app';
 import type { EventEnvelope } from '../src-shared/protocol/events';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
@@ -222,8 +222,14 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     }
     expect(found).toBe(true);
     await page.keyboard.press('Enter');
-    await page.getByRole('button', { name: /^Take over/ }).waitFor();
+    const takeBtn = page.getByRole('button', { name: /^Take over/ });
+    await takeBtn.waitFor();
+    expect(await takeBtn.getAttribute('aria-keyshortcuts')).toBe('Alt+T');
+    // a bare T is no shortcut (WCAG 2.1.4): the call stays with the assistant
     await page.keyboard.press('t');
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await getJson(`${gw.url}/api/status`)).calls.find((c: { session_id: string }) => c.session_id === second.sessionId).holder).toBeNull();
+    await page.keyboard.press('Alt+t');
     const box = page.getByRole('textbox', { name: 'Type what the caller hears' });
     await box.waitFor();
     await page.locator('.composer textarea:focus').waitFor();
@@ -233,8 +239,8 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     await page.keyboard.press('Enter');
     expect((await heard).reply).toBe('Typed without a mouse.');
     await waitForText(page.locator('.composer-status'), 'Sent');
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('h');
+    // Alt+H hands back even from the text box
+    await page.keyboard.press('Alt+h');
     await waitForText(page.locator('.page-header'), /Assistant/);
     const r = await second.say(utterance(1, 24000, 43));
     expect(r.reply).toMatch(/^You said: /);

@@ -81,24 +81,58 @@ function inEditable(t: EventTarget | null): boolean {
   return !!el.closest('input, textarea, select, [contenteditable="true"]');
 }
 
+export interface HotkeyEventLike {
+  key: string;
+  code?: string;
+  altKey: boolean;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  shiftKey: boolean;
+  repeat: boolean;
+  target: EventTarget | null;
+}
+
+/** The modifier a call shortcut needs (WCAG 2.1.4: no single printable-key shortcuts). */
+export type HotkeyModifier = 'alt';
+
 /**
- * A single-key shortcut (no modifier) that does not fire while the operator types in a field.
+ * Whether a keydown is the shortcut `modifier`+`key`. With a modifier the physical key is compared
+ * (Option+T on a Mac types "†"), and the shortcut also works while a text field has the focus; a
+ * shortcut without modifier never fires in a field. Held-down repeats and other modifiers never match.
+ */
+export function matchesHotkey(e: HotkeyEventLike, key: string, modifier: HotkeyModifier | null): boolean {
+  if (e.repeat || e.ctrlKey || e.metaKey) return false;
+  const k = key.toLowerCase();
+  if (modifier === 'alt') {
+    if (!e.altKey || e.shiftKey) return false;
+    return e.code ? e.code.toLowerCase() === `key${k}` : e.key.toLowerCase() === k;
+  }
+  if (e.altKey) return false;
+  return e.key.toLowerCase() === k && !inEditable(e.target);
+}
+
+/** How a shortcut reads for people and for `aria-keyshortcuts` ("Alt+T"). */
+export function hotkeyLabel(key: string, modifier: HotkeyModifier | null): string {
+  return modifier === 'alt' ? `Alt+${key.toUpperCase()}` : key.toUpperCase();
+}
+
+/**
+ * A keyboard shortcut. Call controls pass `modifier: 'alt'` so a stray key never takes a call;
  * `key` is compared case-insensitively.
  */
-export function useHotkey(key: string, handler: () => void, enabled = true): void {
+export function useHotkey(key: string, handler: () => void, enabled = true, modifier: HotkeyModifier | null = null): void {
   const ref = useRef(handler);
   ref.current = handler;
   useEffect(() => {
     if (!enabled) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-      if (e.key.toLowerCase() !== key.toLowerCase() || inEditable(e.target)) return;
+      if (!matchesHotkey(e, key, modifier)) return;
       e.preventDefault();
       ref.current();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [key, enabled]);
+  }, [key, enabled, modifier]);
 }
 
 /** Run an async action with a busy flag and a message. */

@@ -1,10 +1,10 @@
 /**
- * One call: header, live transcript with pending state, and the operator's controls — take over (T),
- * draft (D), hand back (H), hang up, steer, say now — plus taking the call from an external agent.
+ * One call: header, live transcript with pending state, and the operator's controls — take over (Alt+T),
+ * draft (Alt+D), hand back (Alt+H), hang up, steer, say now — plus taking the call from an external agent.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useLive, useServices, usePrefs } from '../app/context';
-import { useAction, useHotkey, useNow } from '../app/hooks';
+import { hotkeyLabel, useAction, useHotkey, useNow } from '../app/hooks';
 import { href } from '../app/router';
 import { Icon } from '../components/icons';
 import { Transcript } from '../components/Transcript';
@@ -14,6 +14,10 @@ import type { LiveCall } from '../store/live-reducer';
 import { Composer, type ComposerHandle } from './Composer';
 import { holderText, NumberReveal } from './LiveCalls';
 import type { SteerScope } from '../api/gateway';
+
+const KEY_T = hotkeyLabel('t', 'alt');
+const KEY_D = hotkeyLabel('d', 'alt');
+const KEY_H = hotkeyLabel('h', 'alt');
 
 function PendingIndicator({ call }: { call: LiveCall }) {
   const p = call.pending;
@@ -189,9 +193,10 @@ export function CallView({ sid }: { sid: string }) {
       if (r && r.ok === false) throw new Error(r.detail || 'Could not hand the call back.');
     });
 
-  useHotkey('t', () => (mine ? composer.current?.focus() : take('takeover')), !ended);
-  useHotkey('d', () => take('draft'), !ended && !(mine && holder?.mode === 'draft'));
-  useHotkey('h', handBack, !ended && mine);
+  // shortcuts need Alt (WCAG 2.1.4): a stray key press must never take or hand back a call
+  useHotkey('t', () => (mine ? composer.current?.focus() : take('takeover')), !ended, 'alt');
+  useHotkey('d', () => take('draft'), !ended && !(mine && holder?.mode === 'draft'), 'alt');
+  useHotkey('h', handBack, !ended && mine, 'alt');
 
   // focus the composer when the call becomes ours (also after a takeover from another console)
   const wasMine = useRef(false);
@@ -247,11 +252,11 @@ export function CallView({ sid }: { sid: string }) {
       <div className="toolbar" role="toolbar" aria-label="Call controls">
         {!mine ? (
           <>
-            <Button variant="primary" icon="hand" aria-keyshortcuts="T" disabled={ended} busy={act.busy} onClick={() => take('takeover')}>
-              {byOther ? `Take over from ${holder?.kind === 'agent' ? 'agent ' : ''}${holder?.name || 'agent'}` : 'Take over'} <kbd>T</kbd>
+            <Button variant="primary" icon="hand" aria-keyshortcuts={KEY_T} title={`Take over (${KEY_T})`} disabled={ended} busy={act.busy} onClick={() => take('takeover')}>
+              {byOther ? `Take over from ${holder?.kind === 'agent' ? 'agent ' : ''}${holder?.name || 'agent'}` : 'Take over'} <kbd>{KEY_T}</kbd>
             </Button>
-            <Button icon="robot" aria-keyshortcuts="D" disabled={ended} onClick={() => take('draft')}>
-              Draft mode <kbd>D</kbd>
+            <Button icon="robot" aria-keyshortcuts={KEY_D} title={`Draft mode (${KEY_D})`} disabled={ended} onClick={() => take('draft')}>
+              Draft mode <kbd>{KEY_D}</kbd>
             </Button>
           </>
         ) : (
@@ -261,12 +266,12 @@ export function CallView({ sid }: { sid: string }) {
                 Switch to typing
               </Button>
             ) : (
-              <Button icon="robot" aria-keyshortcuts="D" onClick={() => take('draft')}>
-                Switch to draft <kbd>D</kbd>
+              <Button icon="robot" aria-keyshortcuts={KEY_D} title={`Switch to draft (${KEY_D})`} onClick={() => take('draft')}>
+                Switch to draft <kbd>{KEY_D}</kbd>
               </Button>
             )}
-            <Button variant="warning" icon="back" aria-keyshortcuts="H" busy={act.busy} onClick={handBack}>
-              Hand back <kbd>H</kbd>
+            <Button variant="warning" icon="back" aria-keyshortcuts={KEY_H} title={`Hand back to the assistant (${KEY_H})`} busy={act.busy} onClick={handBack}>
+              Hand back <kbd>{KEY_H}</kbd>
             </Button>
           </>
         )}
