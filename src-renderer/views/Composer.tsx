@@ -2,7 +2,9 @@
  * The takeover composer: the caller's pending utterance with its deadline, a text box where Enter
  * sends (the caller hears it), quick phrases, and Draft mode's proposal to edit or approve. While the
  * operator types, the gateway is told (so it can play the holding phrase instead of the local model
- * jumping in); the signal stops after a pause or on send.
+ * jumping in). The signal is renewed while the reply box holds text — a pause to think does not give
+ * the turn away — and stops when the box is emptied, on send, or when the call is handed back
+ * (the composer unmounts).
  */
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { useServices, usePrefs } from '../app/context';
@@ -11,8 +13,8 @@ import { Button } from '../components/ui';
 import type { AwaitingReply } from '../store/live-reducer';
 import { ApiError } from '../api/http';
 
-const TYPING_REFRESH_MS = 3000;
-const TYPING_IDLE_MS = 5000;
+/** how often "still typing" is renewed while the box holds text (well inside operator_typing_ttl_sec) */
+export const TYPING_REFRESH_MS = 3000;
 
 export interface ComposerHandle {
   focus(): void;
@@ -54,8 +56,7 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
   const [busy, setBusy] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
   const root = useRef<HTMLElement>(null);
-  const typing = useRef<{ sentAt: number; idle: ReturnType<typeof setTimeout> | null }>({ sentAt: 0, idle: null });
-
+  const typing = useRef<{ sentAt: number }>({ sentAt: 0 });
   useImperativeHandle(ref, () => ({ focus: () => box.current?.focus() }), []);
 
   // a draft arrives: put it in the box unless the operator already wrote something
@@ -69,27 +70,41 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
     if (rid) setStatus(null);
   }, [rid]);
 
+  const sayTyping = (on: boolean) => void api.typing(sid, on, operator).catch(() => undefined);
   const stopTyping = (send: boolean) => {
     const t = typing.current;
-    if (t.idle) clearTimeout(t.idle);
-    t.idle = null;
-    if (t.sentAt && send) void api.typing(sid, false, operator).catch(() => undefined);
+    if (t.sentAt && send) sayTyping(false);
     t.sentAt = 0;
   };
+  // released / ended / another call: the composer unmounts and the signal stops
   useEffect(() => () => stopTyping(true), [sid]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // "ask for more time while typing": renew the signal while the box holds text, however long the pause
+  const hasText = text.trim() !== '';
+  useEffect(() => {
+    if (!hasText || busy) return;
+    const t = setInterval(() => {
+      if (!typing.current.sentAt) return; // only renew what the operator started by typing
+      typing.current.sentAt = Date.now();
+      sayTyping(true);
+    }, TYPING_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [hasText, busy, sid]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const onType = (v: string) => {
     setText(v);
     setEdited(true);
     setStatus(null);
     const t = typing.current;
-    const now = Date.now();
-    if (v.trim() && now - t.sentAt > TYPING_REFRESH_MS) {
-      t.sentAt = now;
-      void api.typing(sid, true, operator).catch(() => undefined);
+    if (!v.trim()) {
+      stopTyping(true); // emptied: the operator gave up on this reply
+      return;
     }
-    if (t.idle) clearTimeout(t.idle);
-    t.idle = setTimeout(() => stopTyping(true), TYPING_IDLE_MS);
+    const now = Date.now();
+    if (now - t.sentAt > TYPING_REFRESH_MS) {
+      t.sentAt = now;
+      sayTyping(true);
+    }
   };
 
   const send = async (value: string) => {
@@ -164,7 +179,7 @@ export const Composer = forwardRef<ComposerHandle, { sid: string; awaiting: Awai
         </Button>
       </form>
       <div id={`composer-help-${sid}`} className="field-hint">
-        Enter sends · Shift+Enter new line · Esc leaves the box (then H hands back)
+        Enter sends · Shift+Enter new line · Esc leaves the box · Alt+H hands back
       </div>
       {phrases.length ? (
         <div className="quick" role="group" aria-label="Quick phrases">
