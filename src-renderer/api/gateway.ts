@@ -183,3 +183,13 @@ export interface HistoryImportReport {
   sessions: { imported: number; skipped: number; failed: { file: string; error: string }[] };
   callers: { imported: number; updated: number; skipped: number; failed: { file: string; error: string }[] };
 }
+
+/** POST /api/models/import: a model file the user already has (whisper .bin, GGUF, Piper .onnx). */
+export interface ModelImportResult {
+  ok: boolean;
+  model: import('./types').ImportedModel;
+}
+
+export function importModel(api: GatewayApi, path: string): Promise<ModelImportResult> {
+  return api.http.post<ModelImportResult>('/api/models/import', { path });
+}

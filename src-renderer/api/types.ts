@@ -135,3 +135,4 @@ export interface OperatorAck {
 
 /** A stored recording of a turn (with `damaged` when its file was found missing or cut short). */
 export type { StoredRecording, RecordingDamage } from '../../src-main/store/types';
+export type { ImportedModel, ModelKind } from '../../src-shared/protocol/models';
