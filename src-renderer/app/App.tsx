@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'react';
 import { Icon, type IconName } from '../components/icons';
 import { AlertBanner } from '../components/AlertBanner';
+import { FirstRunBanner } from '../components/FirstRunBanner';
 import { StatusBar } from '../views/StatusBar';
 import { TokenDialog } from '../views/TokenDialog';
 import { LiveCallsView } from '../views/LiveCalls';
@@ -97,6 +98,7 @@ function Main() {
       <Nav current={view ?? 'calls'} />
       <main id="main" ref={mainRef} tabIndex={-1}>
         <AlertBanner />
+        <FirstRunBanner />
         <WaitingBanner current={view === 'calls' && arg ? arg : ''} />
         {content}
       </main>
