@@ -1,11 +1,11 @@
-/** Live calls: one card per call, newest first; recently ended calls below. */
+/** Live calls: one card per call, newest first; recently ended calls below; recent dial / hang-up activity. */
 import { useMemo, useState } from 'react';
-import { useLive, useServices, usePrefs } from '../app/context';
+import { useLive, useServices, usePrefs, useSignals } from '../app/context';
 import { useAction, useNow } from '../app/hooks';
 import { href, navigate } from '../app/router';
 import { Icon } from '../components/icons';
 import { Badge, Button, EmptyState, PageHeader } from '../components/ui';
-import { DIRECTION_LABEL, displayNumber, formatDuration, formatMs } from '../lib/format';
+import { DIRECTION_LABEL, displayNumber, formatDuration, formatMs, formatTime } from '../lib/format';
 import type { LiveCall } from '../store/live-reducer';
 
 export function holderText(c: LiveCall['summary']): { text: string; tone: 'ok' | 'accent' | 'info' | 'neutral' } {
@@ -130,6 +130,30 @@ function CallCard({ call }: { call: LiveCall }) {
   );
 }
 
+/** Dial and hang-up requests seen on the event stream (newest first), so the operator sees what agents and consoles did. */
+function RecentActivity() {
+  const activity = useSignals((s) => s.activity);
+  if (!activity.length) return null;
+  const recent = activity.slice(-10).reverse();
+  return (
+    <section aria-labelledby="activity-title" className="activity">
+      <h2 id="activity-title" className="section-title">
+        Recent activity
+      </h2>
+      <ol className="card activity-list" aria-label="Recent dial and hang-up activity" style={{ listStyle: 'none', margin: 0, padding: '8px 12px' }}>
+        {recent.map((a) => (
+          <li key={a.id} style={{ display: 'flex', gap: 12, padding: '2px 0' }}>
+            <time className="mono muted small" dateTime={new Date(a.at * 1000).toISOString()}>
+              {formatTime(a.at)}
+            </time>
+            <span>{a.text.startsWith('Dialled ') ? `Dialled ${displayNumber(a.text.slice(8), false)}` : a.text}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
 export function LiveCallsView() {
   const calls = useLive((s) => s.calls);
   const { live, ended } = useMemo(() => {
@@ -182,6 +206,7 @@ export function LiveCallsView() {
           </div>
         </>
       ) : null}
+      <RecentActivity />
     </section>
   );
 }

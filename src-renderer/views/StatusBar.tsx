@@ -1,10 +1,11 @@
-/** Bottom bar: gateway link, phone, engines, agents, latency p50/p95 of the last hour. */
-import { useEffect } from 'react';
+/** Bottom bar: gateway link, phone, engines, agents (who, and the calls they hold), latency p50/p95 of the last hour. */
+import { useEffect, useRef, useState } from 'react';
 import { useConnection, useLive, useServices, useSignals } from '../app/context';
 import { useLoad } from '../app/hooks';
 import { href } from '../app/router';
 import { formatMs } from '../lib/format';
-import type { EngineHealth } from '../api/types';
+import type { EngineHealth, StatusResponse } from '../api/types';
+import { displayNumber } from '../lib/format';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'off';
 
@@ -26,6 +27,83 @@ function Item({ tone, label, value, title, link }: { tone: Tone; label: string; 
 function engineTone(h: EngineHealth | undefined): Tone {
   if (!h) return 'off';
   return h.ok ? 'ok' : 'bad';
+}
+
+/** The connected agents: a button in the bar opening a list of names and the calls each holds. */
+function AgentsItem({ agents, fallbackCount }: { agents: StatusResponse['agents'] | undefined; fallbackCount: number | null }) {
+  const { api, signals } = useServices();
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLLIElement>(null);
+  const calls = useLive((s) => s.calls);
+  const n = agents?.length ?? fallbackCount ?? 0;
+  // opening asks the gateway again: who holds which call changes with every takeover
+  useEffect(() => {
+    if (!open) return;
+    let alive = true;
+    api.status().then((st) => alive && signals.setState({ status: st, statusError: '' }), () => undefined);
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    const onDown = (e: MouseEvent) => root.current && !root.current.contains(e.target as Node) && setOpen(false);
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('mousedown', onDown);
+    return () => {
+      alive = false;
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('mousedown', onDown);
+    };
+  }, [open, api, signals]);
+  return (
+    <li className="sb-item sb-agents" ref={root} style={{ position: 'relative' }}>
+      <button
+        type="button"
+        className="sb-button"
+        aria-expanded={open}
+        aria-controls="sb-agents-list"
+        onClick={() => setOpen(!open)}
+        style={{ font: 'inherit', color: 'inherit', background: 'none', border: 0, padding: 0, cursor: 'pointer', display: 'inline-flex', alignItems: 'center', gap: 6 }}
+      >
+        <span className={`dot dot-${n ? 'ok' : 'off'}`} aria-hidden="true" />
+        <span className="sb-label">Agents</span>
+        <span className="sb-value">{String(n)}</span>
+      </button>
+      {open ? (
+        <div
+          id="sb-agents-list"
+          className="card sb-popover"
+          role="dialog"
+          aria-label="Connected agents"
+          style={{ position: 'absolute', bottom: 'calc(100% + 8px)', left: 0, minWidth: 280, maxWidth: 420, zIndex: 20, padding: 12 }}
+        >
+          {!agents ? (
+            <p className="muted small">Not known yet.</p>
+          ) : !agents.length ? (
+            <p className="muted small">No agent connected.</p>
+          ) : (
+            <ul className="agent-list" aria-label="Agents" style={{ listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: 8 }}>
+              {agents.map((a) => (
+                <li key={`${a.name}-${a.connected_at}`} data-agent={a.name}>
+                  <strong>{a.name || 'unnamed agent'}</strong>
+                  {a.kind ? <span className="muted small"> · {a.kind}</span> : null}
+                  {a.takeover_sessions.length ? (
+                    <ul style={{ margin: '4px 0 0', paddingLeft: 16 }} aria-label={`Calls held by ${a.name}`}>
+                      {a.takeover_sessions.map((sid) => (
+                        <li key={sid}>
+                          <a href={href('calls', sid)} onClick={() => setOpen(false)}>
+                            Call {calls[sid]?.summary.number ? displayNumber(calls[sid].summary.number, false) : sid.slice(0, 8)}
+                          </a>
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    <div className="muted small">holds no call</div>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : null}
+    </li>
+  );
 }
 
 export function StatusBar() {
@@ -57,7 +135,6 @@ export function StatusBar() {
   }, [reloadDevices]);
   const list = devices.state === 'ready' ? devices.data.devices : [];
   const phoneDevices = devices.state === 'ready' ? { count: list.length, ready: list.filter((d) => d.ready).length } : null;
-  const agents = status?.agents?.length ?? agentCount ?? 0;
   const lat = latency?.metrics?.total_ms;
   const count = latency?.count ?? 0;
 
@@ -78,7 +155,7 @@ export function StatusBar() {
           title={engineTitle}
           link={href('settings', 'engines')}
         />
-        <Item tone={agents ? 'ok' : 'off'} label="Agents" value={String(agents)} title={status?.agents?.map((a) => a.name).join(', ') || 'No agent connected'} />
+        <AgentsItem agents={status?.agents} fallbackCount={agentCount} />
         <Item
           tone={count ? 'ok' : 'off'}
           label="Latency (1 h)"
