@@ -31,12 +31,15 @@ const { url } = await ask<{ url: string }>();
 const u = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: PHONES * 2 });
 
-function post(path: string, fields: [string, string][], audio: Uint8Array): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
+/** Each simulated phone talks from its own loopback address (127.0.0.2, …), as separate phones on a network do. */
+const phoneAddress = (p: number) => `127.0.${1 + Math.floor(p / 250)}.${2 + (p % 250)}`;
+
+function post(path: string, fields: [string, string][], audio: Uint8Array, localAddress: string): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
   const boundary = `----PhoneBridge${Date.now()}`;
   const body = phoneMultipart(boundary, fields, audio);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, method: 'POST', agent, headers: { Authorization: 'Bearer bench-bearer', 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length } }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, path, method: 'POST', agent, localAddress, headers: { Authorization: 'Bearer bench-bearer', 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -57,23 +60,27 @@ const utterances = Array.from({ length: 8 }, (_, i) => utterance(3, 24000, i + 1
 let turnLatencies: number[] = [];
 let asrLatencies: number[] = [];
 let errors = 0;
+/** A turn the caller hears as an answer: not the hang-up of an ended call, a rejection or a stale turn. */
+const realTurn = (r: { status: number; body: Record<string, unknown> }) =>
+  r.status === 200 && !!r.body.reply && !!r.body.audio_base64 && r.body.hangup !== true && r.body.rejected !== true && r.body.stale !== true;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function phone(p: number, turns: number, thinkMs: number): Promise<void> {
   if (thinkMs) await sleep(Math.random() * thinkMs);
-  const g = await post('/api/turn', [['reset_session', 'true'], ['transcript_hint', 'Hello'], ['forced_reply', 'Hello'], ['caller_number', `+4917000${p}`], ['call_direction', 'incoming']], SILENCE_WAV);
-  if (g.status !== 200) errors++;
+  const from = phoneAddress(p);
+  const g = await post('/api/turn', [['reset_session', 'true'], ['transcript_hint', 'Hello'], ['forced_reply', 'Hello'], ['caller_number', `+4917000${p}`], ['call_direction', 'incoming']], SILENCE_WAV, from);
+  if (!realTurn(g)) errors++;
   const sid = String(g.body.session_id);
   for (let t = 0; t < turns; t++) {
     if (thinkMs) await sleep(thinkMs * (0.75 + Math.random() * 0.5));
     // distinct bytes per phone and turn, as real utterances are
     const wav = Buffer.from(utterances[(p + t) % utterances.length]);
     wav.writeInt16LE((p * 1000 + t) % 30000, 44);
-    const a = await post('/api/asr', [], wav);
+    const a = await post('/api/asr', [], wav, from);
     asrLatencies.push(a.ms);
-    const r = await post('/api/turn', [['reset_session', 'false'], ['session_id', sid], ['caller_number', `+4917000${p}`], ['call_direction', 'incoming']], wav);
+    const r = await post('/api/turn', [['reset_session', 'false'], ['session_id', sid], ['caller_number', `+4917000${p}`], ['call_direction', 'incoming']], wav, from);
     turnLatencies.push(r.ms);
-    if (r.status !== 200 || !r.body.reply || !r.body.audio_base64) errors++;
+    if (!realTurn(r)) errors++;
   }
 }
 

@@ -139,11 +139,11 @@ export class TurnPipeline {
 
     let s = calls.ensure(sid, source);
     if (reset) {
-      if (source === 'phone' && (this.o.phones?.().length ?? 1) <= 1) {
-        for (const other of calls.active()) if (other !== s && other.source === 'phone') calls.end(other.id, 'new_call');
-      }
+      // a phone has one call at a time and never says a call ended: its new call ends its previous one
+      if (source === 'phone') this.endPreviousCallOfPhone(s, input.peer ?? null);
       calls.reset(s);
       s = calls.ensure(sid, source);
+      s.peer = input.peer ?? null;
     }
     const turnGen = s.generation;
 
@@ -281,6 +281,22 @@ export class TurnPipeline {
       { session_id: s.id, serial, sent, phone: { direction: s.direction, number: s.number } },
       "the phone's caller fields disagree with its call state (left over from the previous call?): using the call state",
     );
+  }
+
+  /**
+   * Which open calls are the same phone's: the same adb device when the bridge knows it (exactly one
+   * phone connected), else — at most one phone connected or none visible (Wi-Fi, adb down) — the same
+   * client address. Calls of other phones stay up.
+   */
+  private endPreviousCallOfPhone(s: Session, peer: string | null): void {
+    const phones = this.o.phones?.() ?? [];
+    const device = phones.length === 1 ? phones[0] : null;
+    for (const other of this.o.calls.active()) {
+      if (other === s || other.source !== 'phone') continue;
+      const sameDevice = device !== null && other.device === device;
+      const samePeer = phones.length <= 1 && other.peer === peer && (other.device === null || other.device === device);
+      if (sameDevice || samePeer) this.o.calls.end(other.id, 'new_call');
+    }
   }
 
   private policy(s: Session, cfg: AppConfig): 'blocklisted' | 'not_allowlisted' | 'unknown_caller' | null {

@@ -31,6 +31,8 @@ export class Session {
   number = '';
   direction: CallDirection = 'unknown';
   device: string | null = null;
+  /** address the phone's turns come from (adb reverse: loopback; Wi-Fi: the phone's IP) */
+  peer: string | null = null;
   source: SessionSource = 'api';
   auth = { validated: false, attempts: 0 };
   injects: QueuedInject[] = [];

@@ -142,6 +142,8 @@ export interface TurnInput {
   audio: Uint8Array;
   /** aborts the turn (client went away, mock call stopped) */
   signal?: AbortSignal;
+  /** the client's address: with no phone bridge to tell phones apart, one address is one phone */
+  peer?: string;
 }
 
 /** The exact JSON the phone gets back, with its HTTP status. */

@@ -89,4 +89,23 @@ describe('a phone call through the gateway', () => {
     expect(ended.data).toMatchObject({ reason: 'new_call' });
     events.close();
   });
+
+  it('without a phone bridge, two phones on different addresses keep their calls; each new call ends only the previous call of its own phone', async () => {
+    const a = new PhoneSim(gw.url, gw.bearer, '+4917011111', 'incoming');
+    const b = new PhoneSim(gw.url, gw.bearer, '+4917022222', 'incoming');
+    a.localAddress = '127.0.0.2';
+    b.localAddress = '127.0.0.3';
+    await a.greeting('Hi A');
+    await b.greeting('Hi B');
+    const [a1, b1] = [a.sessionId, b.sessionId];
+    expect(gw.app.ctx.calls.active().map((s) => s.id).sort()).toEqual([a1, b1].sort());
+    // both phones keep talking: neither call was hung up
+    expect((await a.say(utterance(1))).disconnect).toBe(false);
+    expect((await b.say(utterance(1))).disconnect).toBe(false);
+    // phone A starts its next call: only A's previous call ends
+    await a.greeting('Hi A again');
+    expect(gw.app.ctx.calls.isEnded(a1)).toBe(true);
+    expect(gw.app.ctx.calls.isEnded(b1)).toBe(false);
+    expect((await b.say(utterance(1))).disconnect).toBe(false);
+  });
 });

@@ -38,11 +38,11 @@ export function phoneMultipart(boundary: string, fields: [string, string][], aud
   return Buffer.concat(parts);
 }
 
-export function rawRequest(url: string, opts: { method: string; path: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number }): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
+export function rawRequest(url: string, opts: { method: string; path: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number; localAddress?: string }): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: { ...(opts.body ? { 'Content-Length': String(opts.body.length) } : {}), ...opts.headers } },
+      { host: u.hostname, port: u.port, localAddress: opts.localAddress, method: opts.method, path: opts.path, headers: { ...(opts.body ? { 'Content-Length': String(opts.body.length) } : {}), ...opts.headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
@@ -76,6 +76,8 @@ export class PhoneSim {
   sessionId = '';
   /** prefix added to every path, e.g. a trailing slash in the profile's base_url gives '//' paths */
   pathPrefix = '';
+  /** source address of this phone's requests (e.g. 127.0.0.2: another phone on the network) */
+  localAddress?: string;
   constructor(readonly baseUrl: string, readonly bearer: string, readonly callerNumber = '+4917012345678', readonly direction: 'incoming' | 'outgoing' = 'incoming') {}
 
   private headers(): Record<string, string> {
@@ -83,7 +85,7 @@ export class PhoneSim {
   }
 
   async getCallConfig(): Promise<Record<string, unknown>> {
-    const r = await rawRequest(this.baseUrl, { method: 'GET', path: `${this.pathPrefix}/api/config/call`, headers: this.headers(), timeoutMs: 5000 });
+    const r = await rawRequest(this.baseUrl, { method: 'GET', path: `${this.pathPrefix}/api/config/call`, headers: this.headers(), timeoutMs: 5000, localAddress: this.localAddress });
     if (r.status < 200 || r.status > 299) throw new Error(`config/call HTTP ${r.status}`);
     return JSON.parse(r.body.toString('utf8'));
   }
@@ -92,7 +94,7 @@ export class PhoneSim {
     const boundary = `${boundaryPrefix}${Date.now()}`;
     const body = phoneMultipart(boundary, fields, audio);
     const r = await rawRequest(this.baseUrl, {
-      method: 'POST', path: `${this.pathPrefix}${path}`, body,
+      method: 'POST', path: `${this.pathPrefix}${path}`, body, localAddress: this.localAddress,
       headers: { ...this.headers(), 'Content-Type': `multipart/form-data; boundary=${boundary}`, Accept: 'application/json' },
     });
     let json: Record<string, unknown> = {};

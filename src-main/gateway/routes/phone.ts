@@ -92,6 +92,7 @@ export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): 
     let input: TurnInput;
     try {
       input = turnInput(form(req), clientGone(reply));
+      input.peer = req.ip;
     } catch (e) {
       return httpError(reply, e);
     }
@@ -104,6 +105,7 @@ export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): 
     let input: TurnInput;
     try {
       input = turnInput(form(req), clientGone(reply));
+      input.peer = req.ip;
     } catch (e) {
       return httpError(reply, e);
     }
