@@ -226,6 +226,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const f of ext.onStop) await f();
       calls.endAll('shutdown');
       await server.close();
+      await models.close(); // running downloads stop (their partial files stay for a resume)
       await history.whenDurable();
       history.close();
       await engines.close();

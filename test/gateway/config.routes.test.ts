@@ -177,6 +177,15 @@ describe('GET/POST /api/config/tts', () => {
     expect(Object.keys(r.json.voices as object).sort()).toEqual(['Emotional', 'Female', 'Male']);
     expect(fileOf(gw).tts_lang).toBe('de');
   });
+
+  it('with a local Piper voice (piper_backend "local") German needs no Piper server', async () => {
+    const down = await fakePiper(503);
+    gw = await startGateway({ config: { piper_base: down, piper_backend: 'local' } });
+    const r = await call(gw, 'POST', '/api/config/tts', { lang: 'de' });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ ok: true, lang: 'de' });
+    expect(fileOf(gw).tts_lang).toBe('de');
+  });
 });
 
 describe('config POST bodies', () => {

@@ -160,7 +160,8 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: GatewayContext):
     if (!body) return reply;
     const { patch } = pick(body, TTS_ALIASES, TTS_KEYS);
     const cur = ctx.config.get();
-    if (patch.tts_lang === 'de' && cur.tts_lang !== 'de' && (cur.tts_engine === 'auto' || cur.tts_engine === 'piper')) {
+    // the Piper HTTP server must be up; a local Piper voice (piper_backend "local") needs no server
+    if (patch.tts_lang === 'de' && cur.tts_lang !== 'de' && (cur.tts_engine === 'auto' || cur.tts_engine === 'piper') && cur.piper_backend !== 'local') {
       const h = await probePiper(cur.piper_base);
       if (!h) {
         return reply.code(400).send({
