@@ -94,6 +94,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const cfg = config.get();
   const { logger, close: closeLog } = createLogger({ level: cfg.log_level, logDir: join(dataDir, 'logs'), console: opts.logToConsole !== false });
   for (const e of config.envErrors) logger.warn(e, 'ignored environment override');
+  for (const a of config.adjusted) logger.warn(a, 'config value read leniently (as upstream did)');
   const operatorToken = readOrCreateToken(join(dataDir, 'operator-token'));
 
   const ext: AppExtensions = { routes: [], observers: [], onStart: [], onStop: [] };

@@ -29,6 +29,8 @@ export class ConfigStore {
   private effective: AppConfig;
   private readonly listeners = new Set<ConfigListener>();
   readonly envErrors: { key: string; message: string }[];
+  /** upstream values read leniently at the last load (null → default, out of range → clamped) */
+  adjusted: { key: string; message: string }[] = [];
 
   private constructor(readonly file: string, fileLayer: Record<string, unknown>, private readonly env: Record<string, string | undefined>, private readonly overrides: Record<string, unknown> = {}) {
     this.fileLayer = fileLayer;
@@ -76,7 +78,10 @@ export class ConfigStore {
 
   private compute(fileLayer: Record<string, unknown>): AppConfig {
     try {
-      return parseConfig({ ...fileLayer, ...envOverrides(this.env).values, ...this.overrides });
+      const notes: { key: string; message: string }[] = [];
+      const cfg = parseConfig({ ...fileLayer, ...envOverrides(this.env).values, ...this.overrides }, notes);
+      this.adjusted = notes;
+      return cfg;
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigError(`${e.message} (in ${this.file} or GATEWAY_* environment variables)`, e.issues);
       throw e;

@@ -147,9 +147,24 @@ export function migrateLegacy(raw: Record<string, unknown>): Record<string, unkn
  * number or `"true"` for a boolean. Such values of known keys are read as what they clearly mean;
  * anything still wrong is reported by the schema, naming the key.
  */
-export function coerceLoose(raw: Record<string, unknown>): Record<string, unknown> {
+export function coerceLoose(raw: Record<string, unknown>, notes?: { key: string; message: string }[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
   for (const [k, v] of Object.entries(raw)) {
+    // upstream read its keys leniently (`x or default`, `max(1, x)`): a null is the default, an out-of-range
+    // number is clamped to our range (not the port: a wrong port is an error) — noted, so the user learns what was read
+    if (k in upstreamKeys && v === null) {
+      delete out[k];
+      notes?.push({ key: k, message: 'null: the default is used' });
+      continue;
+    }
+    if (k in upstreamKeys && typeof v === 'number' && k !== 'port') {
+      const clamped = clampToSchema(k, v);
+      if (clamped !== v) {
+        out[k] = clamped;
+        notes?.push({ key: k, message: `${v} is outside the allowed range: ${clamped} is used` });
+      }
+      continue;
+    }
     if (typeof v !== 'string' || !(k in configShape)) continue;
     const kind = keyKind(k);
     const t = v.trim();
@@ -159,8 +174,20 @@ export function coerceLoose(raw: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-export function parseConfig(raw: Record<string, unknown>): AppConfig {
-  const r = configSchema.safeParse(coerceLoose(migrateLegacy(raw)));
+/** A number clamped to the key's schema range (rounded for integer keys); NaN/Infinity are left for the schema to refuse. */
+function clampToSchema(key: string, v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const outer = (configShape as Record<string, z.ZodTypeAny>)[key] as unknown as { unwrap?: () => unknown };
+  const inner = (outer.unwrap ? outer.unwrap() : outer) as { minValue?: number | null; maxValue?: number | null; isInt?: boolean };
+  let x = inner.isInt ? Math.round(v) : v;
+  if (typeof inner.minValue === 'number' && x < inner.minValue) x = inner.minValue;
+  if (typeof inner.maxValue === 'number' && x > inner.maxValue) x = inner.maxValue;
+  return x;
+}
+
+/** `notes` collects what was read leniently (upstream nulls and out-of-range numbers). */
+export function parseConfig(raw: Record<string, unknown>, notes?: { key: string; message: string }[]): AppConfig {
+  const r = configSchema.safeParse(coerceLoose(migrateLegacy(raw), notes));
   if (!r.success) {
     const issues = r.error.issues.map((i) => ({ key: i.path.join('.') || '(root)', message: i.message }));
     throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, issues);

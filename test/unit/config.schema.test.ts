@@ -68,15 +68,24 @@ describe('defaults', () => {
 });
 
 describe('parseConfig errors name the key', () => {
+  it('reads upstream values as upstream did: null is the default, out-of-range numbers are clamped, each noted', () => {
+    const notes: { key: string; message: string }[] = [];
+    const cfg = parseConfig({ max_history_turns: 0, llm_api_key: null, session_ttl: 5, llm_max_tokens: 0, tts_speed: 0.2, llm_repeat_penalty: 3, max_duration_sec: 1.5 }, notes);
+    expect(cfg).toMatchObject({ max_history_turns: 1, llm_api_key: '', session_ttl: 10, llm_max_tokens: 1, tts_speed: 0.25, llm_repeat_penalty: 2.5, max_duration_sec: 2 });
+    expect(notes.map((n) => n.key).sort()).toEqual(['llm_api_key', 'llm_max_tokens', 'llm_repeat_penalty', 'max_duration_sec', 'max_history_turns', 'session_ttl', 'tts_speed']);
+    expect(notes.find((n) => n.key === 'session_ttl')?.message).toBe('5 is outside the allowed range: 10 is used');
+  });
+
   it('rejects wrong types and out-of-range values', () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ port: 'eighty' }, 'port'],
       [{ port: 70000 }, 'port'],
-      [{ tts_speed: 0 }, 'tts_speed'],
+      [{ tts_speed: 'fast' }, 'tts_speed'],
+      [{ port: 80.5 }, 'port'],
       [{ caller_allowlist: '+49' }, 'caller_allowlist'],
       [{ caller_blocklist: [1, 2] }, 'caller_blocklist'],
       [{ keep_history: 'yes' }, 'keep_history'],
-      [{ max_duration_sec: 1.5 }, 'max_duration_sec'],
+      [{ max_duration_sec: Number.NaN }, 'max_duration_sec'],
       [{ log_level: 'loud' }, 'log_level'],
     ];
     for (const [raw, key] of bad) {
