@@ -5,17 +5,44 @@
  */
 export interface Bounds { x?: number; y?: number; width: number; height: number }
 
-export interface WindowOptions {
-  bounds: Bounds;
-  maximized: boolean;
+/** The renderer's security settings, passed to BrowserWindow unchanged (the shell decides them, tests assert them). */
+export interface SecureWebPreferences {
   preload: string;
-  title: string;
-  icon?: string;
+  contextIsolation: true;
+  sandbox: true;
+  nodeIntegration: false;
+  nodeIntegrationInWorker: false;
+  webSecurity: true;
+  allowRunningInsecureContent: false;
+  webviewTag: false;
+  spellcheck: false;
   /** devtools allowed (unpackaged builds only) */
   devTools: boolean;
 }
 
+export interface WindowOptions {
+  bounds: Bounds;
+  maximized: boolean;
+  title: string;
+  icon?: string;
+  webPreferences: SecureWebPreferences;
+}
+
+/** Who sent an IPC message: the frame's URL, whether it is a main frame, and its window's webContents id. */
+export interface IpcSender {
+  webContentsId: number;
+  frameUrl: string;
+  isMainFrame: boolean;
+}
+
+/** Details of a permission request or check (Electron's `details.mediaTypes` / `details.mediaType`). */
+export interface PermissionDetails {
+  mediaTypes?: string[];
+}
+
 export interface WindowLike {
+  /** the window's webContents id (to recognise its IPC messages) */
+  readonly webContentsId: number;
   loadURL(url: string): Promise<void>;
   show(): void;
   focus(): void;
@@ -47,15 +74,18 @@ export interface ElectronAdapter {
   /** fn may call preventDefault to finish async work, then call quit() again */
   onBeforeQuit(fn: (e: { preventDefault(): void }) => void): void;
   onWindowAllClosed(fn: () => void): void;
+  /** macOS: the dock icon was clicked (reopen the window if none is open) */
+  onActivate(fn: () => void): void;
   quit(): void;
   exit(code: number): void;
   createWindow(opts: WindowOptions): WindowLike;
   createTray(icon: string, onClick: () => void): TrayLike;
   /** permission requests (mic, notifications, …) from web content */
-  setPermissionPolicy(allow: (permission: string, origin: string) => boolean): void;
+  setPermissionPolicy(allow: (permission: string, origin: string, details: PermissionDetails) => boolean): void;
   /** add headers (CSP) to every response the window receives */
   enforceHeaders(headers: Record<string, string>): void;
-  handle(channel: string, fn: (...args: unknown[]) => unknown): void;
+  /** an IPC handler; the shell checks the sender before acting */
+  handle(channel: string, fn: (sender: IpcSender, ...args: unknown[]) => unknown): void;
   showNotification(title: string, body: string): void;
   openPath(path: string): Promise<void>;
   openExternal(url: string): Promise<void>;

@@ -10,6 +10,7 @@ export function createElectronAdapter(): ElectronAdapter {
     whenReady: () => app.whenReady().then(() => undefined),
     onBeforeQuit: (fn) => void app.on('before-quit', fn),
     onWindowAllClosed: (fn) => void app.on('window-all-closed', fn),
+    onActivate: (fn) => void app.on('activate', fn),
     quit: () => app.quit(),
     exit: (code) => app.exit(code),
     createWindow(opts: WindowOptions): WindowLike {
@@ -19,22 +20,12 @@ export function createElectronAdapter(): ElectronAdapter {
         icon: opts.icon,
         show: false,
         backgroundColor: '#111418',
-        webPreferences: {
-          preload: opts.preload,
-          contextIsolation: true,
-          sandbox: true,
-          nodeIntegration: false,
-          nodeIntegrationInWorker: false,
-          webSecurity: true,
-          allowRunningInsecureContent: false,
-          webviewTag: false,
-          spellcheck: false,
-          devTools: opts.devTools,
-        },
+        webPreferences: { ...opts.webPreferences },
       });
       if (opts.maximized) w.maximize();
       w.once('ready-to-show', () => w.show());
       return {
+        webContentsId: w.webContents.id,
         loadURL: (url) => w.loadURL(url),
         show: () => w.show(),
         focus: () => w.focus(),
@@ -70,13 +61,22 @@ export function createElectronAdapter(): ElectronAdapter {
       };
     },
     setPermissionPolicy(allow) {
-      session.defaultSession.setPermissionRequestHandler((wc, permission, cb) => cb(allow(permission, wc.getURL())));
-      session.defaultSession.setPermissionCheckHandler((_wc, permission, origin) => allow(permission, origin));
+      session.defaultSession.setPermissionRequestHandler((wc, permission, cb, details) =>
+        cb(allow(permission, wc.getURL(), { mediaTypes: (details as { mediaTypes?: string[] }).mediaTypes })),
+      );
+      session.defaultSession.setPermissionCheckHandler((_wc, permission, origin, details) => {
+        const t = (details as { mediaType?: string }).mediaType;
+        return allow(permission, origin, { mediaTypes: t ? [t] : undefined });
+      });
     },
     enforceHeaders(headers) {
       session.defaultSession.webRequest.onHeadersReceived((details, cb) => cb({ responseHeaders: { ...details.responseHeaders, ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])) } }));
     },
-    handle: (channel, fn) => ipcMain.handle(channel, (_e, ...args) => fn(...args)),
+    handle: (channel, fn) =>
+      ipcMain.handle(channel, (e, ...args) => {
+        const frame = e.senderFrame;
+        return fn({ webContentsId: e.sender.id, frameUrl: frame?.url ?? '', isMainFrame: !!frame && frame === e.sender.mainFrame }, ...args);
+      }),
     showNotification: (title, body) => {
       if (Notification.isSupported()) new Notification({ title, body }).show();
     },

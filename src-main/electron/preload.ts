@@ -10,6 +10,7 @@ const bridge: ClawfingerBridge = {
   notify: (title: string, body: string) => ipcRenderer.invoke(IPC_CHANNELS.notify, title, body) as Promise<void>,
   openDataFolder: () => ipcRenderer.invoke(IPC_CHANNELS.openDataFolder) as Promise<void>,
   pickFile: (filters?: FileFilter[]) => ipcRenderer.invoke(IPC_CHANNELS.pickFile, filters) as Promise<string | null>,
+  setNotificationsEnabled: (enabled: boolean) => ipcRenderer.invoke(IPC_CHANNELS.setNotifications, enabled) as Promise<void>,
   platform: process.platform,
 };
 

@@ -60,8 +60,11 @@ export function createServices(): ConsoleServices & { init(): Promise<void> } {
   });
 
   // the events socket names the operator: a new name reconnects it
+  // the desktop shell announces incoming calls itself: it follows the "notify me" setting
+  const tellShell = (on: boolean) => void bridge?.setNotificationsEnabled?.(on).catch(() => undefined);
   prefs.subscribe((p, prev) => {
     if (p.operatorName !== prev.operatorName) sync.socket.reconnect();
+    if (p.notifications !== prev.notifications) tellShell(p.notifications);
   });
 
   const setToken = (token: string | null, source: 'bridge' | 'typed') => {
@@ -77,6 +80,7 @@ export function createServices(): ConsoleServices & { init(): Promise<void> } {
   return {
     api, bridge, live, connection, signals, prefs, sync, notifier, setToken,
     async init() {
+      tellShell(prefs.getState().notifications);
       if (bridge) {
         try {
           const t = await bridge.getToken();

@@ -17,6 +17,8 @@ export interface ClawfingerBridge {
   openDataFolder(): Promise<void>;
   /** native open-file dialog; null when cancelled */
   pickFile(filters?: FileFilter[]): Promise<string | null>;
+  /** the console's "notify me" setting, so the shell's own incoming-call notification follows it (optional: older shells lack it) */
+  setNotificationsEnabled?(enabled: boolean): Promise<void>;
   /** 'linux' | 'darwin' | 'win32' */
   readonly platform: string;
 }
@@ -26,6 +28,7 @@ export const IPC_CHANNELS = {
   notify: 'clawfinger:notify',
   openDataFolder: 'clawfinger:open-data-folder',
   pickFile: 'clawfinger:pick-file',
+  setNotifications: 'clawfinger:set-notifications',
 } as const;
 
 export type IpcChannel = (typeof IPC_CHANNELS)[keyof typeof IPC_CHANNELS];

@@ -1,7 +1,10 @@
 /** An in-memory ElectronAdapter that records what the shell asked Electron to do. */
-import type { ElectronAdapter, MenuItemSpec, TrayLike, WindowLike, WindowOptions } from '../../src-main/electron/adapter';
+import type { ElectronAdapter, IpcSender, MenuItemSpec, PermissionDetails, TrayLike, WindowLike, WindowOptions } from '../../src-main/electron/adapter';
+
+let nextWebContentsId = 1;
 
 export class FakeWindow implements WindowLike {
+  readonly webContentsId = nextWebContentsId++;
   loaded: string[] = [];
   shown = 0;
   focused = 0;
@@ -30,7 +33,7 @@ export class FakeAdapter implements ElectronAdapter {
   lock = true;
   windows: FakeWindow[] = [];
   tray: { tooltip: string; menu: MenuItemSpec[]; destroyed: boolean; click: () => void } | null = null;
-  handlers = new Map<string, (...a: unknown[]) => unknown>();
+  handlers = new Map<string, (sender: IpcSender, ...a: unknown[]) => unknown>();
   notifications: [string, string][] = [];
   opened: string[] = [];
   external: string[] = [];
@@ -38,7 +41,8 @@ export class FakeAdapter implements ElectronAdapter {
   choices: { title: string; message: string; buttons: string[] }[] = [];
   choiceAnswer = 0;
   headers: Record<string, string> = {};
-  permission: ((p: string, o: string) => boolean) | null = null;
+  permission: ((p: string, o: string, d: PermissionDetails) => boolean) | null = null;
+  private activate: (() => void)[] = [];
   quitCalls = 0;
   private beforeQuit: ((e: { preventDefault(): void }) => void)[] = [];
   private secondInstance: (() => void)[] = [];
@@ -49,6 +53,8 @@ export class FakeAdapter implements ElectronAdapter {
   whenReady() { return Promise.resolve(); }
   onBeforeQuit(fn: (e: { preventDefault(): void }) => void) { this.beforeQuit.push(fn); }
   onWindowAllClosed() {}
+  onActivate(fn: () => void) { this.activate.push(fn); }
+  fireActivate() { for (const f of this.activate) f(); }
   /** like Electron: before-quit listeners may prevent the quit */
   quit() {
     this.quitCalls++;
@@ -63,9 +69,19 @@ export class FakeAdapter implements ElectronAdapter {
     this.tray = t;
     return { setToolTip: (s) => (t.tooltip = s), setMenu: (m) => (t.menu = m), destroy: () => (t.destroyed = true) };
   }
-  setPermissionPolicy(allow: (p: string, o: string) => boolean) { this.permission = allow; }
+  setPermissionPolicy(allow: (p: string, o: string, d: PermissionDetails) => boolean) { this.permission = allow; }
   enforceHeaders(h: Record<string, string>) { this.headers = h; }
-  handle(channel: string, fn: (...a: unknown[]) => unknown) { this.handlers.set(channel, fn); }
+  handle(channel: string, fn: (sender: IpcSender, ...a: unknown[]) => unknown) { this.handlers.set(channel, fn); }
+  /** an IPC call from the main frame of the newest window, showing `frameUrl` (default: what it loaded) */
+  invoke(channel: string, ...args: unknown[]): unknown {
+    const w = this.windows[this.windows.length - 1];
+    return this.invokeFrom({ webContentsId: w.webContentsId, frameUrl: w.loaded[w.loaded.length - 1] + '/', isMainFrame: true }, channel, ...args);
+  }
+  invokeFrom(sender: IpcSender, channel: string, ...args: unknown[]): unknown {
+    const h = this.handlers.get(channel);
+    if (!h) throw new Error(`no handler for ${channel}`);
+    return h(sender, ...args);
+  }
   showNotification(title: string, body: string) { this.notifications.push([title, body]); }
   async openPath(p: string) { this.opened.push(p); }
   async openExternal(u: string) { this.external.push(u); }
