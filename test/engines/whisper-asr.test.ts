@@ -185,6 +185,25 @@ describe('whisper ASR (real whisper.cpp on a random-weight model)', () => {
     }
   });
 
+  it('once a model is installed, health no longer repeats the earlier "no model" error', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'cf-models-'));
+    const local: AppConfig = { ...cfg, whisper_model: '' };
+    const models = new ModelManager({ dir: () => folder, machine: () => ({ cores: 2, memoryMb: 8000 }) });
+    const asr = createWhisperAsr(() => local, { models });
+    try {
+      await expect(asr.transcribe({ wav: new Uint8Array(), audio: tone(16000, 1) })).rejects.toBeInstanceOf(EngineUnavailableError);
+      expect((await asr.health()).ok).toBe(false);
+      await writeWhisperModel(path.join(folder, 'ggml-new.bin'));
+      local.whisper_model = 'ggml-new.bin';
+      const h = await asr.health();
+      expect(h).toMatchObject({ ok: true, model: 'ggml-new.bin', loaded: false });
+      expect(h.error).toBeUndefined();
+    } finally {
+      await asr.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it('switches model when the configured file changes', async () => {
     const second = path.join(dir, 'ggml-second.bin');
     await writeWhisperModel(second, { seed: 7 });

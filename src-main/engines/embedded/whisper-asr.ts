@@ -94,6 +94,8 @@ export class WhisperAsr implements Asr {
   private loading: Promise<Loaded> | null = null;
   private readonly lock = new Mutex();
   private lastError: string | null = null;
+  /** the model file the last error was about ('' = none was installed): a different file clears it */
+  private lastErrorPath: string | null = null;
 
   constructor(private readonly getConfig: GetConfig, private readonly source: ModelSource = {}) {}
 
@@ -144,6 +146,7 @@ export class WhisperAsr implements Asr {
     } catch (e) {
       if (e instanceof ModelMissingError || e instanceof ModelFileError) {
         this.lastError = e.message;
+        this.lastErrorPath = e instanceof ModelFileError ? e.file : '';
         throw new EngineUnavailableError('asr', e.message);
       }
       throw e;
@@ -193,7 +196,7 @@ export class WhisperAsr implements Asr {
     try {
       const resolved = await resolveModel(this.source, 'whisper', this.getConfig().whisper_model);
       const loaded = this.loaded?.path === resolved.path;
-      if (this.lastError && !loaded) return { ok: false, ...base, model: resolved.id ?? resolved.name, loaded: false, error: this.lastError };
+      if (this.lastError && !loaded && this.lastErrorPath === resolved.path) return { ok: false, ...base, model: resolved.id ?? resolved.name, loaded: false, error: this.lastError };
       return { ok: true, ...base, model: resolved.id ?? resolved.name, path: resolved.path, loaded };
     } catch (e) {
       return { ok: false, ...base, model: null, loaded: false, error: errorMessage(e) };
