@@ -233,6 +233,11 @@ export class CallManager {
     this.sweepTimer.unref();
   }
 
+  /** the TTL / max-duration sweep runs on its own timer (started by the app) */
+  get sweeperRunning(): boolean {
+    return this.sweepTimer !== null;
+  }
+
   stopSweeper(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;

@@ -134,6 +134,8 @@ describe('session TTL sweep', () => {
 
   it('the sweeper timer runs by itself', async () => {
     gw = await startGateway({ config: { session_ttl: 10 } });
+    // started by app.start(), not by the test
+    expect(gw.app.ctx.calls.sweeperRunning).toBe(true);
     const events = await eventStream(gw.url);
     const phone = new PhoneSim(gw.url, gw.bearer);
     await phone.greeting('Hi');

@@ -185,8 +185,12 @@ describe('/api/turn branches', () => {
     // a goodbye turn of the phone for the ended call gets the same answer
     const bye = await phone.goodbye('Goodbye!');
     expect(bye.json).toMatchObject({ ended: true, hangup: true });
-    const ping = await events.waitFor((e) => e.type === 'turn.complete' || e.type === 'session.ended');
-    expect(ping).toBeTruthy();
+    // a marker: another phone's call; events arrive in order, so once its turn.complete is here every
+    // event the ended call's turns could have caused is here too
+    const other = new PhoneSim(gw.url, gw.bearer, '+4917099999');
+    other.localAddress = '127.0.0.2';
+    await other.greeting('Marker');
+    await events.waitFor((e) => e.type === 'turn.complete' && e.session_id === other.sessionId);
     expect(turnTypes(events.events, sid).length).toBe(before);
   });
 
@@ -241,7 +245,6 @@ describe('/api/turn branches', () => {
       expect(r.disconnect).toBe(true);
       replyWav(r.json);
       expect(gw.app.ctx.calls.get(sid)!.history).toEqual(historyBefore);
-      expect(turnTypes(events.events, sid)).not.toContain('turn.complete' + '#late');
       const completes = events.events.filter((e) => e.type === 'turn.complete' && e.session_id === sid);
       expect(completes).toHaveLength(2); // greeting + first question only
     });
