@@ -1,6 +1,7 @@
 /** electron-builder.yml cannot be exercised here (packaging downloads Electron); validate what it promises. */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
 import electronVite from '../../electron.vite.config';
 import rendererConfig from '../../vite.renderer.config';
@@ -50,6 +51,55 @@ describe('electron-builder.yml', () => {
     expect(existsSync('src-main/electron/preload.ts')).toBe(true);
     expect(pkg.scripts.dist).toMatch(/electron-vite build && electron-builder/);
     expect(cfg.mac.extendInfo.NSMicrophoneUsageDescription).toBeTruthy();
+  });
+});
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const b = readFileSync(file);
+  expect(b.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(b.toString('ascii', 12, 16)).toBe('IHDR');
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
+/** electron-builder's `files` semantics: included by a pattern, not excluded by a later `!pattern`. */
+function shipped(path: string): boolean {
+  let inc = false;
+  for (const p of cfg.files as string[]) {
+    if (p.startsWith('!')) {
+      if (minimatch(path, p.slice(1), { dot: true })) inc = false;
+    } else if (minimatch(path, p, { dot: true })) inc = true;
+  }
+  return inc;
+}
+
+describe('electron-builder assets and files', () => {
+  it('the app icon is a square PNG of at least 512×512 (macOS needs it) and the mac build uses it', () => {
+    const icon = cfg.mac.icon ?? `${cfg.directories.buildResources}/icon.png`;
+    for (const f of new Set([icon, cfg.linux.icon, 'assets/icon.png'])) {
+      const { width, height } = pngSize(f);
+      expect(width, f).toBeGreaterThanOrEqual(512);
+      expect(height, f).toBe(width);
+    }
+    expect(pngSize('assets/tray.png').width).toBeGreaterThanOrEqual(16);
+  });
+
+  it('ships the main bundle, the sandboxed preload (out/preload/index.cjs) and the built console (out/renderer)', () => {
+    for (const f of ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/renderer/assets/index-abc123.js', 'out/renderer/assets/index-abc123.css', 'package.json']) {
+      expect(shipped(f), f).toBe(true);
+    }
+    // …and not source maps or tests
+    expect(shipped('out/main/index.js.map')).toBe(false);
+    expect(shipped('out/renderer/x.test.js')).toBe(false);
+    // the paths main.ts loads them from are where electron-vite writes them
+    const main = readFileSync('src-main/electron/main.ts', 'utf8');
+    expect(main).toContain("join(here, '..', 'preload', 'index.cjs')");
+    expect(main).toContain("join(here, '..', 'renderer')");
+    const preload = (electronVite as { preload: { build: { outDir: string; rollupOptions: { output: { entryFileNames: string } } } } }).preload;
+    expect(preload.build.outDir).toBe('out/preload');
+    expect(preload.build.rollupOptions.output.entryFileNames).toBe('[name].cjs');
+    const renderer = (electronVite as { renderer: { build: { outDir: string } } }).renderer;
+    expect(renderer.build.outDir.replace(/\\/g, '/')).toMatch(/\/out\/renderer$/);
   });
 });
 
