@@ -214,26 +214,35 @@ describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)
     await screenshot(page, 'devices');
   });
 
-  it('browser mock call: the microphone talks to /api/turn like the phone and the reply shows up', async () => {
+  it('browser mock call: the microphone talks to the gateway like the phone, the reply shows up, and it is a mock call in history', async () => {
     await page.goto(`${gw.url}/#/mock`);
-    await page.getByRole('button', { name: 'Start browser mock call' }).click();
-    // /api/turn is a phone route: a browser needs the operator token, and the console asks for it
-    const dialog = page.getByRole('dialog', { name: 'Operator token required' });
-    await dialog.waitFor();
-    await dialog.getByLabel('Operator token').fill(gw.operatorToken);
-    await dialog.getByRole('button', { name: 'Connect' }).click();
-    await dialog.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Start browser mock call' }).click();
     const mini = page.getByRole('list', { name: 'This mock call' });
     await waitForText(mini, /Assistant:.*assistant/i, 20_000);
     await waitForText(mini, /You:\s*caller utterance number \d+/, 30_000);
     await waitForText(mini, /Assistant:\s*You said: caller utterance number \d+/, 30_000);
     await screenshot(page, 'mock-call');
-    const started = events.find((e) => e.type === 'session.started' && e.data.number === '' && e.data.direction === 'incoming');
+    const started = events.find((e) => e.type === 'session.started' && e.data.direction === 'mock');
     expect(started).toBeTruthy();
+    expect(events.some((e) => e.type === 'session.started' && e.session_id === started!.session_id && e.data.direction !== 'mock')).toBe(false);
     await page.getByRole('button', { name: 'Hang up' }).click();
     await waitForText(page.locator('.page'), 'Call ended.');
     await expect.poll(() => events.some((e) => e.type === 'session.ended' && e.session_id === started!.session_id), { timeout: 10_000 }).toBe(true);
+    const detail = (await (await fetch(`${gw.url}/api/calls/${started!.session_id}`)).json()) as { call: { direction: string }; turns: unknown[] };
+    expect(detail.call.direction).toBe('mock');
+    expect(detail.turns.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('browser mock call: leaving the page ends the call', async () => {
+    await page.goto(`${gw.url}/#/mock`);
+    const before = events.length;
+    await page.getByRole('button', { name: 'Start browser mock call' }).click();
+    await waitForText(page.getByRole('list', { name: 'This mock call' }), /Assistant:.*assistant/i, 20_000);
+    const started = events.slice(before).find((e) => e.type === 'session.started' && e.data.direction === 'mock');
+    expect(started).toBeTruthy();
+    expect(events.some((e) => e.type === 'session.ended' && e.session_id === started!.session_id)).toBe(false);
+    await page.goto('about:blank');
+    await expect.poll(() => events.find((e) => e.type === 'session.ended' && e.session_id === started!.session_id)?.data.reason, { timeout: 10_000 }).toBe('mock_stopped');
   });
 
   it('follows the dark theme of the system', async () => {

@@ -190,7 +190,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     recordingsDir: join(dataDir, 'mock-calls'),
     speaker: process.versions.electron ? { execPath: process.execPath } : undefined,
   });
-  ext.routes.push((app) => registerMockCallRoutes(app, mockCalls));
+  ext.routes.push((app) =>
+    registerMockCallRoutes(app, mockCalls, {
+      runTurn: (input) => pipeline.run(input, 'mock'),
+      sourceOf: (sid) => calls.get(sid)?.source,
+      end: (sid) => calls.end(sid, 'mock_stopped'),
+    }),
+  );
   ext.onStop.push(() => mockCalls.shutdown());
 
   // ---- end of capabilities ----

@@ -1,8 +1,9 @@
 /**
  * A mock call from the browser: the microphone (getUserMedia) is cut into utterances by the
- * endpointer and posted to the gateway's `/api/turn` exactly like the phone does (multipart with the
- * WAV, session id, greeting as a forced reply); each reply is played in the page. Half-duplex like the
- * phone: the microphone is ignored while the reply plays.
+ * endpointer and posted to the gateway's `/api/mock-call/turn` in the phone's `/api/turn` form
+ * (multipart with the WAV, session id, greeting as a forced reply), so it runs as a mock session
+ * (history direction `mock`); each reply is played in the page. Half-duplex like the phone: the
+ * microphone is ignored while the reply plays. Leaving the page ends the call (`endOnUnload`).
  */
 import { encodeWav } from '../../src-shared/audio/wav';
 import { floatToPcm, resample } from '../../src-shared/audio/resample';
@@ -22,10 +23,12 @@ export interface TurnAnswer {
 }
 
 export interface BrowserMockOptions {
-  /** POST /api/turn with this form; resolves the JSON */
+  /** POST /api/mock-call/turn with this form; resolves the JSON */
   postTurn: (form: FormData) => Promise<TurnAnswer>;
-  /** POST /api/session/end */
+  /** POST /api/mock-call/stop {id: session id} */
   endSession: (sid: string) => Promise<unknown>;
+  /** the page is going away: end the session with a request that outlives the page (sendBeacon) */
+  endOnUnload?: (sid: string) => void;
   greeting: string;
   onPhase: (p: MockPhase, detail?: string) => void;
   onLevel?: (rms: number) => void;
@@ -49,10 +52,18 @@ export class BrowserMockCall {
   private stopped = false;
   private player: HTMLAudioElement | null = null;
 
+  private readonly onPageHide = () => {
+    if (this.stopped) return;
+    if (this.sessionId) this.o.endOnUnload?.(this.sessionId);
+    this.sessionId = ''; // already ended: stop() must not try again from a page being torn down
+    void this.stop();
+  };
+
   constructor(private readonly o: BrowserMockOptions) {}
 
   async start(): Promise<void> {
     this.o.onPhase('starting');
+    window.addEventListener('pagehide', this.onPageHide);
     if (!navigator.mediaDevices?.getUserMedia) throw new Error('This browser cannot use the microphone here (it needs a secure page such as http://127.0.0.1).');
     this.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 } });
     const ctx = new AudioContext();
@@ -60,7 +71,7 @@ export class BrowserMockCall {
     this.endpointer = new Endpointer({ sampleRate: ctx.sampleRate });
     // greeting first, like the phone: a forced reply on a fresh session
     this.busy = true;
-    const greeted = await this.turn({ reset_session: 'true', transcript_hint: this.o.greeting, forced_reply: this.o.greeting, call_direction: 'incoming' }, encodeWav({ sampleRate: 16000, samples: new Int16Array(4800) }));
+    const greeted = await this.turn({ reset_session: 'true', transcript_hint: this.o.greeting, forced_reply: this.o.greeting }, encodeWav({ sampleRate: 16000, samples: new Int16Array(4800) }));
     if (this.stopped) return;
     if (!greeted) {
       await this.stop('error');
@@ -83,7 +94,7 @@ export class BrowserMockCall {
     if (!utt || !this.ctx) return;
     const pcm = resample(floatToPcm(utt, this.ctx.sampleRate), 16000);
     this.busy = true;
-    void this.turn({ reset_session: 'false', ...(this.sessionId ? { session_id: this.sessionId } : {}), call_direction: 'incoming' }, encodeWav(pcm)).then(async (ok) => {
+    void this.turn({ reset_session: 'false', ...(this.sessionId ? { session_id: this.sessionId } : {}) }, encodeWav(pcm)).then(async (ok) => {
       this.busy = false;
       this.endpointer?.reset();
       if (!ok) await this.stop('error');
@@ -127,6 +138,7 @@ export class BrowserMockCall {
   async stop(end: 'stopped' | 'error' = 'stopped'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    window.removeEventListener('pagehide', this.onPageHide);
     this.player?.pause();
     this.node?.disconnect();
     this.stream?.getTracks().forEach((t) => t.stop());

@@ -132,8 +132,10 @@ function BrowserMock() {
       // default greeting
     }
     const c = new BrowserMockCall({
-      postTurn: (form) => api.http.request<TurnAnswer>('POST', '/api/turn', form),
-      endSession: (sid) => api.http.post('/api/session/end', { session_id: sid }),
+      postTurn: (form) => api.http.request<TurnAnswer>('POST', '/api/mock-call/turn', form),
+      endSession: (sid) => api.http.post('/api/mock-call/stop', { id: sid }),
+      // text/plain: no preflight, and the gateway reads it as JSON
+      endOnUnload: (sid) => navigator.sendBeacon(api.http.url('/api/mock-call/stop'), JSON.stringify({ id: sid })),
       greeting,
       onPhase: (p, d) => {
         setPhase(p);

@@ -32,7 +32,7 @@ describe.skipIf(missing.length > 0)(`mock-call routes (skipped: missing Debian t
     endSession = vi.fn<(sessionId: string, reason: 'mock_stopped') => void>();
     manager = new MockCallManager({ runTurn: fake.runTurn, getConfig: () => testConfig(), endSession, recordingsDir: join(dir, 'rec') });
     app = Fastify();
-    registerMockCallRoutes(app, manager);
+    registerMockCallRoutes(app, manager, { runTurn: fake.runTurn, sourceOf: () => undefined, end: () => false });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

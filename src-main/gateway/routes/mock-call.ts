@@ -4,6 +4,10 @@
  *   POST /api/mock-call/stop    {id?}  (mock id or session id; none = all)
  *   GET  /api/mock-call         {active, recent}
  *   GET  /api/mock-call/devices ALSA capture/playback device names where the OS lists them
+ *   POST /api/mock-call/turn    a browser mock call's turn: the phone's multipart /api/turn form, run
+ *                               as a mock session (history direction `mock`); the console's microphone
+ *                               in the page is the caller
+ * A browser mock call ends with /api/mock-call/stop {id: its session id}.
  * Auth is the gateway's global hook.
  */
 import { isAbsolute, normalize } from 'node:path';
@@ -12,6 +16,8 @@ import { z } from 'zod';
 import { AUDIO_DEVICE_ID } from '../../../src-shared/config/sections/mock-call';
 import { AudioDeviceError } from '../../mock-call/errors';
 import { MockCallInputError, MockCallLimitError, type MockCallManager, type MockCallStartOptions } from '../../mock-call/manager';
+import type { RunTurn } from '../../calls/types';
+import { readTurnInput } from './phone';
 import { parseBody } from './validate';
 
 const device = z.string().max(128).regex(AUDIO_DEVICE_ID, 'invalid audio device name (letters, digits and _:,.=@- only)');
@@ -71,7 +77,17 @@ function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(500).send({ detail: `mock call failed: ${(e as Error).message}`, error: 'internal' });
 }
 
-export function registerMockCallRoutes(app: FastifyInstance, manager: MockCallManager): void {
+/** What the browser mock-call routes need from the calls capability. */
+export interface BrowserMockCalls {
+  /** runs a turn as a mock session */
+  runTurn: RunTurn;
+  /** the source of a live session; undefined when there is none by that id */
+  sourceOf: (sessionId: string) => string | undefined;
+  /** ends a live mock session; false when there is none */
+  end: (sessionId: string) => boolean;
+}
+
+export function registerMockCallRoutes(app: FastifyInstance, manager: MockCallManager, browser: BrowserMockCalls): void {
   app.post('/api/mock-call/start', async (req, reply) => {
     const body = parseBody(reply, startBody, req.body);
     if (!body) return reply;
@@ -87,8 +103,24 @@ export function registerMockCallRoutes(app: FastifyInstance, manager: MockCallMa
     const body = parseBody(reply, stopBody, req.body);
     if (!body) return reply;
     const stopped = await manager.stop(body.id);
+    // a browser mock call: its session is the whole call
+    if (body.id !== undefined && stopped.length === 0 && browser.sourceOf(body.id) === 'mock' && browser.end(body.id)) {
+      return { ok: true, stopped, session_ended: body.id };
+    }
     if (body.id !== undefined && stopped.length === 0) return reply.code(404).send({ detail: 'no such mock call' });
     return { ok: true, stopped };
+  });
+
+  app.post('/api/mock-call/turn', async (req, reply) => {
+    const input = readTurnInput(req, reply);
+    if (!input) return reply;
+    const sid = input.sessionId?.trim();
+    const source = sid ? browser.sourceOf(sid) : undefined;
+    // a phone call (or an API session) cannot be continued as a mock call
+    if (source !== undefined && source !== 'mock') return reply.code(409).send({ detail: `session ${sid} is not a mock call` });
+    input.peer = undefined;
+    const r = await browser.runTurn(input);
+    return reply.code(r.status).send(r.body);
   });
 
   app.get('/api/mock-call', async () => manager.list());

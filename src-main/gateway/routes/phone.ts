@@ -61,6 +61,21 @@ function httpError(reply: FastifyReply, e: unknown) {
   throw e;
 }
 
+/**
+ * The multipart turn form of a request, as the phone sends it; on a bad body the reply is sent
+ * (400/422 with `detail`) and the result is null.
+ */
+export function readTurnInput(req: FastifyRequest, reply: FastifyReply): TurnInput | null {
+  try {
+    const input = turnInput(form(req), clientGone(reply));
+    input.peer = req.ip;
+    return input;
+  } catch (e) {
+    httpError(reply, e);
+    return null;
+  }
+}
+
 export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/health', async () => {
     const h = await ctx.engines.health();
@@ -89,26 +104,16 @@ export function registerPhoneRoutes(app: FastifyInstance, ctx: GatewayContext): 
   });
 
   app.post('/api/turn', async (req, reply) => {
-    let input: TurnInput;
-    try {
-      input = turnInput(form(req), clientGone(reply));
-      input.peer = req.ip;
-    } catch (e) {
-      return httpError(reply, e);
-    }
+    const input = readTurnInput(req, reply);
+    if (!input) return reply;
     const r = await ctx.pipeline.run(input, 'phone');
     return reply.code(r.status).send(r.body);
   });
 
   // NDJSON variant the phone app has (switched off) — phone spec §1.5
   app.post('/api/turn/stream', async (req, reply) => {
-    let input: TurnInput;
-    try {
-      input = turnInput(form(req), clientGone(reply));
-      input.peer = req.ip;
-    } catch (e) {
-      return httpError(reply, e);
-    }
+    const input = readTurnInput(req, reply);
+    if (!input) return reply;
     input.forcedReply = undefined;
     const sid = safeText(input.sessionId ?? '') || newSessionId();
     input.sessionId = sid;
