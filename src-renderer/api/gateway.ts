@@ -4,7 +4,7 @@
  * steer = turn instruction / knowledge), it is used when the operator route is absent.
  */
 import { ApiClient, ApiError } from './http';
-import type { EnginesConfigView, NetworkConfigView } from '../../src-shared/protocol/settings';
+import type { EnginesConfigView, MockCallConfigView, NetworkConfigView } from '../../src-shared/protocol/settings';
 import type {
   ActionResult, CallConfig, CallDetail, CallPage, DeviceDetail, DevicesResponse, InstructionsResponse, LatencySummary,
   LlmConfig, MockCallList, ModelsResponse, OperatorAck, StatusResponse, TtsConfig,
@@ -73,6 +73,8 @@ export class GatewayApi {
   setEnginesConfig = (patch: Record<string, unknown>) => this.http.post<EnginesConfigView & { ok: boolean }>('/api/config/engines', patch);
   networkConfig = () => this.http.get<NetworkConfigView>('/api/config/network');
   setNetworkConfig = (patch: Record<string, unknown>) => this.http.post<NetworkConfigView & { ok: boolean }>('/api/config/network', patch);
+  mockCallConfig = () => this.http.get<MockCallConfigView>('/api/config/mock-call');
+  setMockCallConfig = (patch: Record<string, unknown>) => this.http.post<MockCallConfigView & { ok: boolean }>('/api/config/mock-call', patch);
   reloadConfig = () => this.http.post<{ ok: boolean; config: Record<string, unknown> }>('/api/config', {});
 
   // ---- instructions

@@ -13,18 +13,30 @@ export interface ConfigForm<T> {
   busy: boolean;
   apply: (patch: Record<string, unknown>, done?: (fresh: T) => void) => Promise<boolean>;
   reload: () => void;
+  /** the draft has edits not saved yet */
+  dirty: boolean;
+  /** drop the edits: back to the server's latest view */
+  revert: () => void;
+}
+
+export interface ConfigFormOptions {
+  /** shown after a successful save instead of "Saved — applied now." (a restart still says so) */
+  savedText?: string;
 }
 
 /**
  * `version` changes when the server announces an update (another console, an agent): the draft is
  * refreshed unless the operator has unsaved edits.
  */
-export function useConfigForm<T extends object>(get: () => Promise<T>, post: (patch: Record<string, unknown>) => Promise<T>, version: number): ConfigForm<T> {
+export function useConfigForm<T extends object>(get: () => Promise<T>, post: (patch: Record<string, unknown>) => Promise<T>, version: number, opts: ConfigFormOptions = {}): ConfigForm<T> {
   const [load, reload] = useLoad(get, [version]);
   const [draft, setDraft] = useState<T | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<ConfigForm<T>['message']>(null);
   const [busy, setBusy] = useState(false);
+  const [dirty, setDirty] = useState(false);
+  // the server's latest view (loaded or answered by an apply): what revert returns to
+  const savedRef = useRef<T | null>(null);
 
   // only a newly loaded view replaces the draft: after an apply the draft is the server's answer, and
   // the load from before the apply (still in `load`) must not overwrite it
@@ -32,7 +44,9 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
   // must see the edit (a ref written during render would still say "clean")
   const dirtyRef = useRef(false);
   useEffect(() => {
-    if (load.state === 'ready' && !dirtyRef.current) setDraft(load.data);
+    if (load.state !== 'ready') return;
+    savedRef.current = load.data;
+    if (!dirtyRef.current) setDraft(load.data);
   }, [load]);
 
   return {
@@ -42,10 +56,19 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
     message,
     busy,
     reload,
+    dirty,
     set: (patch) => {
       setDraft((d) => (d ? { ...d, ...patch } : d));
       dirtyRef.current = true;
+      setDirty(true);
       setMessage(null);
+    },
+    revert: () => {
+      dirtyRef.current = false;
+      setDirty(false);
+      setErrors({});
+      setMessage(null);
+      if (savedRef.current) setDraft(savedRef.current);
     },
     apply: async (patch, done) => {
       setBusy(true);
@@ -54,9 +77,11 @@ export function useConfigForm<T extends object>(get: () => Promise<T>, post: (pa
       try {
         const fresh = await post(patch);
         dirtyRef.current = false;
+        setDirty(false);
+        savedRef.current = fresh;
         setDraft(fresh);
         const later = (fresh as { restart_required?: unknown }).restart_required === true;
-        setMessage({ tone: 'ok', text: later ? 'Saved — some changes apply after a restart.' : 'Saved — applied now.' });
+        setMessage({ tone: 'ok', text: later ? 'Saved — some changes apply after a restart.' : (opts.savedText ?? 'Saved — applied now.') });
         done?.(fresh);
         return true;
       } catch (e) {

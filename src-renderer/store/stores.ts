@@ -58,7 +58,7 @@ export function createConnectionStore(): StoreApi<ConnectionState> {
   }));
 }
 
-export type ConfigSection = 'llm' | 'tts' | 'call' | 'engines' | 'network' | 'instructions' | 'config' | 'devices' | 'models' | 'mock';
+export type ConfigSection = 'llm' | 'tts' | 'call' | 'engines' | 'network' | 'mockCall' | 'instructions' | 'config' | 'devices' | 'models' | 'mock';
 
 export interface MockState {
   id?: string;
@@ -96,7 +96,7 @@ export interface DeviceAlertItem {
 export function createSignalsStore(): StoreApi<SignalsState> {
   return createStore<SignalsState>(() => ({
     status: null, statusError: '', latency: null,
-    versions: { llm: 0, tts: 0, call: 0, engines: 0, network: 0, instructions: 0, config: 0, devices: 0, models: 0, mock: 0 },
+    versions: { llm: 0, tts: 0, call: 0, engines: 0, network: 0, mockCall: 0, instructions: 0, config: 0, devices: 0, models: 0, mock: 0 },
     downloads: {}, mock: {}, mockLevel: 0, activity: [], deviceAlerts: [],
   }));
 }
@@ -107,6 +107,7 @@ const SECTION_OF: Record<string, ConfigSection> = {
   'config.call_updated': 'call',
   'config.engines_updated': 'engines',
   'config.network_updated': 'network',
+  'config.mock_call_updated': 'mockCall',
   'instructions.updated': 'instructions',
   'status.update': 'config',
   'device.added': 'devices',

@@ -7,6 +7,7 @@ import { GeneralSettings } from '../settings/GeneralSettings';
 import { HistorySettings } from '../settings/HistorySettings';
 import { InstructionsSettings } from '../settings/InstructionsSettings';
 import { LlmSettings } from '../settings/LlmSettings';
+import { MockCallSettings } from '../settings/MockCallSettings';
 import { NetworkSettings } from '../settings/NetworkSettings';
 import { ModelsSettings } from '../settings/ModelsSettings';
 import { TtsSettings } from '../settings/TtsSettings';
@@ -21,6 +22,7 @@ const SECTIONS = [
   { id: 'security', label: 'Security', render: () => <SecuritySettings /> },
   { id: 'instructions', label: 'Instructions', render: () => <InstructionsSettings /> },
   { id: 'history', label: 'History', render: () => <HistorySettings /> },
+  { id: 'mock-call', label: 'Mock calls', render: () => <MockCallSettings /> },
   { id: 'network', label: 'Network', render: () => <NetworkSettings /> },
 ] as const;
 

@@ -1,7 +1,7 @@
 /**
- * Wire shapes of our settings sections `GET|POST /api/config/engines` and `/api/config/network`
- * (the upstream call / llm / tts sections keep their upstream shapes). Pure types: the gateway builds
- * these views, the console edits them.
+ * Wire shapes of our settings sections `GET|POST /api/config/engines`, `/api/config/network` and
+ * `/api/config/mock-call` (the upstream call / llm / tts sections keep their upstream shapes). Pure
+ * types: the gateway builds these views, the console edits them.
  */
 
 export interface EnginesConfigView {
@@ -32,6 +32,32 @@ export interface EnginesConfigView {
   /** the engine kind running each stage now */
   selected: { asr: string; tts: string; llm: string };
   /** keys a GATEWAY_* variable or the command line overrides (they win over the saved value) */
+  overridden: Record<string, 'environment' | 'command line'>;
+}
+
+/** The mock-call endpointing / VAD / device keys (src-shared/config/sections/mock-call.ts). */
+export interface MockCallSettingValues {
+  mock_barge_in: boolean;
+  mock_barge_in_min_speech_ms: number;
+  mock_vad_engine: 'silero' | 'energy';
+  mock_vad_threshold: number;
+  mock_vad_energy_threshold: number;
+  mock_vad_pre_roll_ms: number;
+  mock_vad_min_speech_ms: number;
+  mock_vad_end_silence_ms: number;
+  mock_vad_max_utterance_ms: number;
+  /** ALSA/sox device name; '' = system default */
+  mock_input_device: string;
+  mock_output_device: string;
+  mock_recorder: 'auto' | 'arecord' | 'sox' | 'rec';
+  mock_level_interval_ms: number;
+}
+
+export interface MockCallConfigView extends MockCallSettingValues {
+  /** the schema defaults of these keys (the endpointing ones mirror the phone's constants) */
+  defaults: MockCallSettingValues;
+  /** a mock call reads these settings when it starts: calls already running keep theirs */
+  applies: 'next_mock_call';
   overridden: Record<string, 'environment' | 'command line'>;
 }
 

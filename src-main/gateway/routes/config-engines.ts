@@ -4,6 +4,9 @@
  *                                 settings, the models folder — applied live (the next turn uses them)
  *   GET|POST /api/config/network  listen address, port, token policy — address and port apply on the
  *                                 next start (the view says when a restart is pending)
+ *   GET|POST /api/config/mock-call  mock-call endpointing (VAD), barge-in, audio devices, level interval —
+ *                                 read when a mock call starts, so they apply to the next mock call; the
+ *                                 view carries the schema defaults (the phone's constants) for display
  * Every value is validated (schema plus the checks below); a bad patch changes nothing and answers 400
  * with `errors: [{key, message}]`. Unknown keys are refused rather than silently dropped. Each view
  * names keys that a GATEWAY_* variable or the command line overrides (they win over the saved value).
@@ -12,8 +15,9 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { AppConfig } from '../../../src-shared/config/schema';
-import type { EnginesConfigView, NetworkConfigView } from '../../../src-shared/protocol/settings';
+import { defaultConfig, type AppConfig } from '../../../src-shared/config/schema';
+import { mockCallKeys } from '../../../src-shared/config/sections/mock-call';
+import type { EnginesConfigView, MockCallConfigView, MockCallSettingValues, NetworkConfigView } from '../../../src-shared/protocol/settings';
 import { modelsDirFor } from '../../models/manager';
 import type { GatewayContext } from '../context';
 import { applyPatch, objectBody, pick } from './config';
@@ -27,6 +31,12 @@ export const ENGINE_SETTING_KEYS = [
 ] as const satisfies readonly (keyof AppConfig)[];
 
 export const NETWORK_SETTING_KEYS = ['host', 'port', 'agent_token_required'] as const satisfies readonly (keyof AppConfig)[];
+
+export const MOCK_CALL_SETTING_KEYS = [
+  'mock_barge_in', 'mock_barge_in_min_speech_ms', 'mock_vad_engine', 'mock_vad_threshold', 'mock_vad_energy_threshold',
+  'mock_vad_pre_roll_ms', 'mock_vad_min_speech_ms', 'mock_vad_end_silence_ms', 'mock_vad_max_utterance_ms',
+  'mock_input_device', 'mock_output_device', 'mock_recorder', 'mock_level_interval_ms',
+] as const satisfies readonly (keyof AppConfig)[];
 
 type Issue = { key: string; message: string };
 
@@ -87,6 +97,24 @@ function networkIssues(patch: Record<string, unknown>): Issue[] {
   return out;
 }
 
+/**
+ * An utterance must be able to last longer than the shortest speech kept. The value not in the patch
+ * is the one in effect (what the next mock call would use).
+ */
+function mockCallIssues(ctx: GatewayContext, patch: Record<string, unknown>): Issue[] {
+  if (!('mock_vad_min_speech_ms' in patch) && !('mock_vad_max_utterance_ms' in patch)) return [];
+  const cfg = ctx.config.get();
+  const min = 'mock_vad_min_speech_ms' in patch ? patch.mock_vad_min_speech_ms : cfg.mock_vad_min_speech_ms;
+  const max = 'mock_vad_max_utterance_ms' in patch ? patch.mock_vad_max_utterance_ms : cfg.mock_vad_max_utterance_ms;
+  // a value the schema refuses is reported by the schema check, with its own message
+  if (!mockCallKeys.mock_vad_min_speech_ms.safeParse(min).success || !mockCallKeys.mock_vad_max_utterance_ms.safeParse(max).success) return [];
+  if ((min as number) < (max as number)) return [];
+  const out: Issue[] = [];
+  if ('mock_vad_min_speech_ms' in patch) out.push({ key: 'mock_vad_min_speech_ms', message: `must be shorter than the maximum utterance (${max} ms)` });
+  if ('mock_vad_max_utterance_ms' in patch) out.push({ key: 'mock_vad_max_utterance_ms', message: `must be longer than the minimum speech (${min} ms)` });
+  return out;
+}
+
 function refuse(reply: FastifyReply, issues: Issue[]) {
   return reply.code(400).send({ ok: false, detail: `invalid settings: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, errors: issues });
 }
@@ -121,6 +149,21 @@ export function networkConfigView(ctx: GatewayContext): NetworkConfigView {
   };
 }
 
+function mockCallValues(cfg: AppConfig): MockCallSettingValues {
+  return Object.fromEntries(MOCK_CALL_SETTING_KEYS.map((k) => [k, cfg[k]])) as Pick<AppConfig, (typeof MOCK_CALL_SETTING_KEYS)[number]>;
+}
+
+const MOCK_CALL_DEFAULTS: MockCallSettingValues = mockCallValues(defaultConfig());
+
+export function mockCallConfigView(ctx: GatewayContext): MockCallConfigView {
+  return {
+    ...mockCallValues(ctx.config.get()),
+    defaults: { ...MOCK_CALL_DEFAULTS },
+    applies: 'next_mock_call',
+    overridden: overriddenOf(ctx, MOCK_CALL_SETTING_KEYS),
+  };
+}
+
 export function registerEngineNetworkConfigRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const section = (path: string, keys: readonly string[], checks: (p: Record<string, unknown>) => Issue[], view: () => object, event: string) => {
     app.get(path, async () => view());
@@ -138,4 +181,5 @@ export function registerEngineNetworkConfigRoutes(app: FastifyInstance, ctx: Gat
   };
   section('/api/config/engines', ENGINE_SETTING_KEYS, engineIssues, () => enginesConfigView(ctx), 'config.engines_updated');
   section('/api/config/network', NETWORK_SETTING_KEYS, networkIssues, () => networkConfigView(ctx), 'config.network_updated');
+  section('/api/config/mock-call', MOCK_CALL_SETTING_KEYS, (p) => mockCallIssues(ctx, p), () => mockCallConfigView(ctx), 'config.mock_call_updated');
 }
