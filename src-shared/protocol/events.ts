@@ -31,7 +31,7 @@ export const OWN_EVENTS = [
   'turn.timeout', 'turn.holding', 'takeover.lost',
   'device.added', 'device.removed', 'device.changed', 'device.check', 'device.alert',
   'model.download', 'mock.level', 'mock.state', 'operator.typing', 'turn.draft',
-  'config.engines_updated', 'config.network_updated',
+  'config.engines_updated', 'config.network_updated', 'config.mock_call_updated',
 ] as const;
 
 export type EventType = (typeof UPSTREAM_EVENTS)[number] | (typeof OWN_EVENTS)[number];
