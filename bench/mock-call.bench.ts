@@ -2,7 +2,9 @@
  * npm run bench:mock-call — mouth-to-ear latency of a mock call turn: from the end of the caller's
  * speech to the first reply sample at the sink, per stage:
  *   vad_decision_ms   last speech frame → utterance cut (the 520 ms end-of-speech silence + VAD work)
- *   turn_ms           RunTurn (ASR → LLM → TTS, or the fake)
+ *   turn_ms           RunTurn (ASR → LLM → TTS, or the fake), split by the pipeline's own metrics into
+ *                     asr_ms, llm_ms (llm_ttft_ms to the first token) and tts_ms (tts_ttfb_ms to the
+ *                     first audio) when the real pipeline runs (the fake reports none)
  *   playback_start_ms turn answered → first sample at the device (WAV decode, IPC, device open)
  *   mouth_to_ear_ms   the sum, measured end to end
  * The caller is an espeak-ng sentence replayed in real time (a paced file source, so the VAD runs on
@@ -49,10 +51,27 @@ function stats(xs: number[]) {
   return s.length ? { n: s.length, median: round(at(0.5)), p95: round(at(0.95)), min: round(s[0]), max: round(s[s.length - 1]) } : { n: 0 };
 }
 
+/** The pipeline's per-stage figures of one turn (its response `metrics`); null where it reports none. */
+interface StageTimings {
+  asr_ms: number | null;
+  llm_ms: number | null;
+  llm_ttft_ms: number | null;
+  tts_ms: number | null;
+  tts_ttfb_ms: number | null;
+}
+const STAGES: (keyof StageTimings)[] = ['asr_ms', 'llm_ms', 'llm_ttft_ms', 'tts_ms', 'tts_ttfb_ms'];
+type Summarised = keyof MockTurn['timings'] | keyof StageTimings;
+
+function stagesOf(metrics: unknown): StageTimings {
+  const m = (metrics && typeof metrics === 'object' ? metrics : {}) as Record<string, unknown>;
+  const num = (k: string) => (typeof m[k] === 'number' && Number.isFinite(m[k]) ? round(m[k] as number) : null);
+  return { asr_ms: num('asr_ms'), llm_ms: num('llm_ms'), llm_ttft_ms: num('llmTtftMs'), tts_ms: num('tts_ms'), tts_ttfb_ms: num('ttsTtfbMs') };
+}
+
 export interface MockBenchResult {
   name: string;
-  turns: (MockTurn['timings'] & { sentence: string; utterance_ms: number; speech_ms: number; reply_chars: number })[];
-  summary: Record<'vad_decision_ms' | 'turn_ms' | 'playback_start_ms' | 'mouth_to_ear_ms', ReturnType<typeof stats>>;
+  turns: (MockTurn['timings'] & StageTimings & { sentence: string; utterance_ms: number; speech_ms: number; reply_chars: number })[];
+  summary: Partial<Record<Summarised, ReturnType<typeof stats>>>;
   failures: string[];
 }
 
@@ -63,27 +82,29 @@ export async function benchMockCall(name: string, runTurn: RunTurn, makeSink: ()
   for (const sentence of SENTENCES) {
     // a pause first: the greeting turn runs while the caller waits to speak
     const track = await buildTrack([{ pause: 1200 }, { say: sentence }, { pause: 1000 }]);
-    const call = new MockCall(new FileSource({ wav: track.wav, realtime: true }), makeSink(), settingsFromConfig(cfg), { runTurn, bus: new EventBus(), endSession });
+    let stages = stagesOf(null);
+    const measured: RunTurn = async (input) => {
+      const r = await runTurn(input);
+      if (!input.resetSession) stages = stagesOf(r.body.metrics);
+      return r;
+    };
+    const call = new MockCall(new FileSource({ wav: track.wav, realtime: true }), makeSink(), settingsFromConfig(cfg), { runTurn: measured, bus: new EventBus(), endSession });
     await call.open();
     const final = await call.run();
     const t = call.turns.find((x) => x.kind === 'utterance');
     if (!t) failures.push(`${sentence}: no utterance cut (${final.end_reason})`);
     else if (t.timings.mouth_to_ear_ms === null) failures.push(`${sentence}: no reply played (${t.error ?? 'blank reply'})`);
-    else turns.push({ sentence, utterance_ms: t.utterance_ms, speech_ms: t.speech_ms, reply_chars: t.reply.length, ...t.timings });
+    else turns.push({ sentence, utterance_ms: t.utterance_ms, speech_ms: t.speech_ms, reply_chars: t.reply.length, ...t.timings, ...stages });
   }
-  const pick = (k: keyof MockTurn['timings']) => turns.map((t) => t[k]).filter((v): v is number => typeof v === 'number');
-  return {
-    name,
-    turns,
-    summary: {
-      vad_decision_ms: stats(pick('vad_decision_ms')),
-      turn_ms: stats(pick('turn_ms')),
-      playback_start_ms: stats(pick('playback_start_ms')),
-      mouth_to_ear_ms: stats(pick('mouth_to_ear_ms')),
-    },
-    failures,
-  };
+  const pick = (k: Summarised) => turns.map((t) => t[k]).filter((v): v is number => typeof v === 'number');
+  const summary: MockBenchResult['summary'] = {};
+  for (const k of ['vad_decision_ms', 'turn_ms', 'playback_start_ms', 'mouth_to_ear_ms', ...STAGES] as Summarised[]) {
+    if (pick(k).length || !STAGES.includes(k as keyof StageTimings)) summary[k] = stats(pick(k));
+  }
+  return { name, turns, summary, failures };
 }
+
+const median = (s: MockBenchResult, k: Summarised) => (s.summary[k] as { median?: number } | undefined)?.median ?? '–';
 
 async function sileroCost(): Promise<Record<string, number>> {
   const track = await buildTrack([{ say: SENTENCES[0] }, { say: SENTENCES[1] }, { say: SENTENCES[2] }]);
@@ -162,11 +183,14 @@ async function main(): Promise<void> {
     scenarios.map((s) => ({
       scenario: s.name,
       turns: s.turns.length,
-      vad_ms: s.summary.vad_decision_ms.median,
-      turn_ms: s.summary.turn_ms.median,
-      playback_start_ms: s.summary.playback_start_ms.median,
-      mouth_to_ear_ms: s.summary.mouth_to_ear_ms.median,
-      mouth_to_ear_p95: s.summary.mouth_to_ear_ms.p95,
+      vad_ms: median(s, 'vad_decision_ms'),
+      turn_ms: median(s, 'turn_ms'),
+      asr_ms: median(s, 'asr_ms'),
+      llm_ms: median(s, 'llm_ms'),
+      tts_ms: median(s, 'tts_ms'),
+      playback_start_ms: median(s, 'playback_start_ms'),
+      mouth_to_ear_ms: median(s, 'mouth_to_ear_ms'),
+      mouth_to_ear_p95: (s.summary.mouth_to_ear_ms as { p95?: number } | undefined)?.p95 ?? '–',
       failures: s.failures.length,
     })),
   );

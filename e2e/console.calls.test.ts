@@ -110,6 +110,37 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
     expect(await page.locator('.pending').count()).toBe(0);
   });
 
+  it('keeps asking for more time while the reply box holds text, without keystrokes, and stops when it is emptied', async () => {
+    const heard = speak();
+    await page.locator('.awaiting').waitFor();
+    const box = page.getByRole('textbox', { name: 'Type what the caller hears' });
+    // what the console tells the gateway (a renewal changes no state, so the bus stays quiet about it)
+    const signals: boolean[] = [];
+    const onRequest = (r: { url(): string; method(): string; postData(): string | null }) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/operator/typing')) signals.push((JSON.parse(r.postData() ?? '{}') as { typing: boolean }).typing);
+    };
+    page.on('request', onRequest);
+    try {
+      await box.fill('Let me see');
+      await expect.poll(() => signals.filter((on) => on).length, { timeout: 10_000 }).toBe(1);
+      // no keystroke for longer than the renewal interval (Composer TYPING_REFRESH_MS, 3 s): the console renews it
+      await expect.poll(() => signals.filter((on) => on).length, { timeout: 8_000 }).toBeGreaterThanOrEqual(2);
+      expect(signals).not.toContain(false);
+      const from = busEvents.length;
+      await box.fill('');
+      await expect.poll(() => signals.at(-1), { timeout: 10_000 }).toBe(false);
+      await expect.poll(() => busEvents.slice(from).some((e) => e.type === 'operator.typing' && e.session_id === sid && e.data.typing === false), { timeout: 10_000 }).toBe(true);
+      const count = signals.length;
+      await page.waitForTimeout(3_500);
+      expect(signals.length).toBe(count); // an empty box asks for nothing
+    } finally {
+      page.off('request', onRequest);
+    }
+    await box.fill('Here it is.');
+    await box.press('Enter');
+    expect((await heard).reply).toBe('Here it is.');
+  });
+
   it('sends quick phrases with one click', async () => {
     const heard = speak();
     await page.locator('.awaiting').waitFor();
