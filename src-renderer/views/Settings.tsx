@@ -30,7 +30,7 @@ export function SettingsView({ section }: { section?: string }) {
   const current = SECTIONS.find((s) => s.id === section) ?? SECTIONS[0];
   return (
     <section className="page" aria-labelledby="settings-title">
-      <PageHeader id="settings-title" title="Settings" subtitle="Changes apply immediately to calls in progress." />
+      <PageHeader id="settings-title" title="Settings" subtitle="Changes apply at once, to calls in progress too — each page says where a restart or the next call is needed." />
       <div className="settings-layout">
         <nav className="settings-nav" aria-label="Settings sections">
           <ul>
