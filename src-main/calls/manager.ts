@@ -10,7 +10,7 @@ import { numberKey } from '../../src-shared/text/phone-number';
 import type { EventBus } from '../events/bus';
 import { PendingDials } from './pending-dials';
 import { Session, type SessionSource } from './session';
-import type { CallerMemory, CallObserver, EndReason } from './types';
+import type { CallerMemory, CallObserver, EndReason, ReplyCut } from './types';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -20,6 +20,29 @@ export function isSafeSessionId(id: string): boolean {
 
 export function newSessionId(): string {
   return randomUUID().replace(/-/g, '');
+}
+
+/** Ends what the model is told it said when the caller cut its reply short. */
+export const INTERRUPTED_MARK = '…';
+
+/**
+ * The assistant message that replaces a reply cut by barge-in in the LLM history: the heard words
+ * followed by "…", or "…" alone when the caller heard none of it. The message is kept (rather than
+ * dropped) so user and assistant turns still alternate, which chat templates expect.
+ */
+export function interruptedReplyText(heardText: string): string {
+  const heard = heardText.trim();
+  return heard ? `${heard}${INTERRUPTED_MARK}` : INTERRUPTED_MARK;
+}
+
+/** A reply the caller spoke over: see CallManager.replyInterrupted. */
+export interface ReplyInterruption {
+  /** the full reply as the turn produced it */
+  reply: string;
+  /** the words the caller heard before playback stopped ('' = none) */
+  heardText: string;
+  playedMs: number;
+  totalMs: number;
 }
 
 export interface CallManagerOptions {
@@ -125,6 +148,34 @@ export class CallManager {
     this.endedIds.delete(s.id);
     this.announced.delete(s);
     s.resetState();
+  }
+
+  /**
+   * Barge-in: the caller spoke over a reply, so only `heardText` of it was heard. In the session's
+   * LLM history the most recent assistant message equal to the full reply becomes the heard part
+   * plus "…" (see `interruptedReplyText`), so the next turn knows the caller missed the rest (no
+   * such message — a greeting, or compacted away — leaves the history as it is). Publishes
+   * `turn.interrupted` and tells observers (the store keeps the heard text with the turn).
+   * Returns false, doing nothing, for an unknown session or when the whole reply was heard.
+   */
+  replyInterrupted(sessionId: string, cut: ReplyInterruption): boolean {
+    const s = this.sessions.get(sessionId);
+    if (!s) return false;
+    const full = cut.reply.trim();
+    const heard = cut.heardText.trim();
+    if (!full || heard.length >= full.length) return false;
+    for (let i = s.history.length - 1; i >= 0; i--) {
+      const m = s.history[i];
+      if (m.role === 'assistant' && m.content.trim() === full) {
+        // a new object: a compaction that snapshotted the old one sees the history changed and keeps it
+        s.history[i] = { role: 'assistant', content: interruptedReplyText(heard) };
+        break;
+      }
+    }
+    const data: ReplyCut = { reply: cut.reply, heard_text: heard, played_ms: cut.playedMs, total_ms: cut.totalMs };
+    this.opts.bus.publish('turn.interrupted', s.id, { session_id: s.id, ...data });
+    this.notify('replyInterrupted', s.summaryView(), data);
+    return true;
   }
 
   /**

@@ -97,7 +97,20 @@ export interface CallObserver {
   turnCompleted?(call: CallSummary, turn: TurnRecord): void;
   /** events of note: takeover, release, inject, policy rejection, errors, auth */
   callEvent?(call: CallSummary, type: string, data: Record<string, unknown>): void;
+  /** the caller spoke over a reply (barge-in): only `heard_text` of it was heard */
+  replyInterrupted?(call: CallSummary, cut: ReplyCut): void;
   callEnded?(call: CallSummary): void;
+}
+
+/**
+ * A reply cut short by barge-in: `reply` is the full text as the turn produced it, `heard_text`
+ * the start of it the caller heard before playback stopped ('' = none of it).
+ */
+export interface ReplyCut {
+  reply: string;
+  heard_text: string;
+  played_ms: number;
+  total_ms: number;
 }
 
 /** Per-number caller memory (`keep_history`). Keys are validated normalised numbers. */

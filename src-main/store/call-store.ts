@@ -10,7 +10,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { CallObserver, CallSummary, CallerMemory, TurnRecord } from '../calls/types';
+import type { CallObserver, CallSummary, CallerMemory, ReplyCut, TurnRecord } from '../calls/types';
 import type { ChatMessage } from '../engines/types';
 import { numberKey, normalizeNumber } from '../../src-shared/text/phone-number';
 import { openDatabase, type Durability } from './database';
@@ -128,6 +128,7 @@ interface TurnRow {
   reply_bytes: number | null;
   caller_damaged: string | null;
   reply_damaged: string | null;
+  reply_heard: string | null;
 }
 
 export interface ImportedSession {
@@ -315,7 +316,8 @@ export class CallStore implements CallObserver, CallerMemory {
            reply = @reply, producer = @producer, producer_kind = @producer_kind, asr_ms = @asr_ms, llm_ms = @llm_ms,
            tts_ms = @tts_ms, total_ms = @total_ms, llm_model = @llm_model, transcription_delay_ms = @transcription_delay_ms,
            llm_ttft_ms = @llm_ttft_ms, tts_ttfb_ms = @tts_ttfb_ms, e2e_latency_ms = @e2e_latency_ms, stale = @stale,
-           no_speech_prob = @no_speech_prob, segments = @segments, caller_sha = @caller_sha, reply_sha = @reply_sha
+           no_speech_prob = @no_speech_prob, segments = @segments, caller_sha = @caller_sha, reply_sha = @reply_sha,
+           reply_heard = CASE WHEN reply = @reply THEN reply_heard ELSE NULL END
          WHERE call_pk = @call_pk AND idx = @idx`,
       ),
       callAfterTurn: db.prepare(
@@ -326,6 +328,11 @@ export class CallStore implements CallObserver, CallerMemory {
          WHERE pk = @pk`,
       ),
       touchCall: db.prepare('UPDATE calls SET last_activity_at = max(last_activity_at, ?) WHERE pk = ?'),
+      // barge-in: the newest played (not stale) turn of the call with this reply
+      markReplyHeard: db.prepare<[string, number, string]>(
+        `UPDATE turns SET reply_heard = ? WHERE pk = (
+           SELECT pk FROM turns WHERE call_pk = ? AND reply = ? AND stale = 0 ORDER BY idx DESC LIMIT 1)`,
+      ),
       insertEvent: db.prepare('INSERT INTO call_events (call_pk, at, type, data) VALUES (?, ?, ?, ?)'),
       turnsOf: db.prepare<[number], TurnRow>(
         `SELECT t.*, rc.bytes AS caller_bytes, rr.bytes AS reply_bytes, rc.damaged AS caller_damaged, rr.damaged AS reply_damaged FROM turns t
@@ -532,6 +539,15 @@ export class CallStore implements CallObserver, CallerMemory {
         const at = this.now();
         this.st.insertEvent.run(pk, at, String(type).slice(0, 100), eventJson(data));
       })();
+    });
+  }
+
+  /** Barge-in: keep what the caller heard with the newest turn of the call whose reply was cut. */
+  replyInterrupted(call: CallSummary, cut: ReplyCut): void {
+    this.guard('replyInterrupted', () => {
+      const pk = this.openPk(call.session_id) ?? this.st.latestBySession.get(call.session_id)?.pk;
+      if (pk === undefined) return;
+      this.st.markReplyHeard.run(String(cut.heard_text ?? ''), pk, String(cut.reply ?? ''));
     });
   }
 
@@ -873,6 +889,7 @@ export class CallStore implements CallObserver, CallerMemory {
         caller: t.caller_sha ? recording(t.caller_sha, t.caller_bytes, t.caller_damaged) : null,
         reply: t.reply_sha ? recording(t.reply_sha, t.reply_bytes, t.reply_damaged) : null,
       },
+      reply_heard: t.reply_heard ?? null,
     };
   }
 

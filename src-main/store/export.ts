@@ -21,6 +21,9 @@ export function callAsText(d: CallDetail): string {
     lines.push(`[${time}] #${t.index}${flags ? ` (${flags})` : ''}`);
     if (t.transcript) lines.push(`  Caller: ${t.transcript}`);
     lines.push(`  ${t.producer || 'reply'}: ${t.reply}`);
+    if (typeof t.reply_heard === 'string') {
+      lines.push(t.reply_heard ? `  (interrupted: the caller heard only "${t.reply_heard}")` : '  (interrupted: the caller heard none of it)');
+    }
     lines.push(`  asr ${t.metrics.asr_ms} ms · llm ${t.metrics.llm_ms} ms · tts ${t.metrics.tts_ms} ms · total ${t.metrics.total_ms} ms`);
   }
   if (d.events.length) {

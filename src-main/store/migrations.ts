@@ -154,6 +154,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE recordings ADD COLUMN damaged TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'what the caller heard of a reply cut short by barge-in',
+    // NULL: the reply was heard in full (or the call never reported otherwise); '' = none of it
+    sql: `
+      ALTER TABLE turns ADD COLUMN reply_heard TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -87,6 +87,11 @@ export interface StoredTurn {
   no_speech_prob: number | null;
   segments: { start: number; end: number; text: string }[] | null;
   recordings: { caller: StoredRecording | null; reply: StoredRecording | null };
+  /**
+   * The caller spoke over this reply (barge-in): the start of `reply` they heard before playback
+   * stopped ('' = none of it). null when the reply was heard in full.
+   */
+  reply_heard: string | null;
 }
 
 export interface StoredEvent {

@@ -6,19 +6,42 @@
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { TranscriptLine } from '../store/live-reducer';
 import { formatTime } from '../lib/format';
+import { splitHeard } from '../lib/transcript';
 import { LatencyBar } from './LatencyBar';
 
 const WINDOW = 120;
 const STEP = 100;
 
-function LineView({ line }: { line: TranscriptLine }) {
+/** A reply the caller spoke over: the heard part as usual, the rest struck through and labelled. */
+function InterruptedText({ text, heard }: { text: string; heard: string }) {
+  const parts = splitHeard(text, heard);
   return (
-    <li className={`line line-${line.kind}${line.pending ? ' line-pending' : ''}`} data-kind={line.kind} data-seq={line.seq}>
+    <>
+      <div className="line-text">
+        {parts.heard ? <span className="line-heard">{parts.heard}</span> : null}
+        {parts.heard && parts.unheard ? ' ' : null}
+        {parts.unheard ? (
+          <del className="line-unheard">
+            <span className="sr-only">(not heard: </span>
+            {parts.unheard}
+            <span className="sr-only">)</span>
+          </del>
+        ) : null}
+      </div>
+      <p className="line-interrupted">{parts.heard ? 'Interrupted — the caller heard only this' : 'Interrupted — the caller heard none of this'}</p>
+    </>
+  );
+}
+
+function LineView({ line }: { line: TranscriptLine }) {
+  const interrupted = line.heard !== undefined;
+  return (
+    <li className={`line line-${line.kind}${line.pending ? ' line-pending' : ''}${interrupted ? ' line-cut' : ''}`} data-kind={line.kind} data-seq={line.seq}>
       <div className="line-meta">
         <span className="line-who">{line.label}</span>
         <time className="line-time">{formatTime(line.at)}</time>
       </div>
-      <div className="line-text">{line.text}</div>
+      {interrupted ? <InterruptedText text={line.text} heard={line.heard!} /> : <div className="line-text">{line.text}</div>}
       {line.metrics && (line.metrics.total_ms ?? 0) > 0 ? <LatencyBar m={line.metrics} /> : null}
     </li>
   );

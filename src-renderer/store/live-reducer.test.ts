@@ -186,6 +186,26 @@ describe('live reducer', () => {
     expect(s.calls.a.lines.map((l) => l.text)).toEqual(['stored question', 'stored answer', 'newer line']);
   });
 
+  it('barge-in: turn.interrupted marks the newest reply line with that text as heard only in part', () => {
+    const LONG = 'We are open from nine to five on weekdays.';
+    let s = run([
+      E('session.started', 'a', summary('a') as unknown as Record<string, unknown>),
+      ...turn('a', 'When are you open?', LONG, 'local:qwen'),
+      ...turn('a', 'Pardon?', LONG, 'local:qwen'),
+    ]);
+    s = run([E('turn.interrupted', 'a', { session_id: 'a', reply: LONG, heard_text: 'We are open', played_ms: 800, total_ms: 3000 })], s);
+    const lines = s.calls.a.lines;
+    expect(lines.map((l) => l.heard)).toEqual([undefined, undefined, undefined, 'We are open']);
+    expect(lines[3]).toMatchObject({ kind: 'assistant', text: LONG, label: 'Assistant · qwen' });
+    // nothing heard is '' (still interrupted), not undefined
+    s = run([E('turn.interrupted', 'a', { reply: LONG, heard_text: '', played_ms: 20, total_ms: 3000 })], s);
+    expect(s.calls.a.lines[3].heard).toBe('');
+    // a reply no longer in the transcript becomes a note; an unknown call is not created
+    s = run([E('turn.interrupted', 'a', { reply: 'Gone long ago.', heard_text: 'Gone' })], s);
+    expect(s.calls.a.lines.at(-1)).toMatchObject({ kind: 'note', text: 'The caller interrupted a reply and heard only: “Gone…”' });
+    expect(run([E('turn.interrupted', 'zzz', { reply: LONG, heard_text: 'We' })], s).calls.zzz).toBeUndefined();
+  });
+
   it('returns the same state object when a batch changes nothing', () => {
     const s = run([E('session.started', 'a', summary('a') as unknown as Record<string, unknown>)]);
     expect(applyEvents(s, [])).toBe(s);

@@ -23,6 +23,11 @@ export interface TranscriptLine {
   metrics?: Partial<TurnMetrics> | null;
   /** reply text known, producer and metrics not yet */
   pending?: boolean;
+  /**
+   * The caller spoke over this reply (barge-in) and heard only this start of `text` ('' = none of
+   * it). Absent when the reply was heard in full.
+   */
+  heard?: string;
   seq?: number;
 }
 
@@ -297,6 +302,23 @@ function applyOne(d: Draft, e: EventEnvelope, nowMs: number): void {
       const total = num(metrics?.total_ms);
       // turn_count arrives with the session.updated that follows
       if (total !== null) c.summary = { ...c.summary, last_latency_ms: total };
+      return;
+    }
+    case 'turn.interrupted': {
+      // barge-in: mark the newest reply line with this text as heard only in part
+      const reply = str(data.reply).trim();
+      const heard = str(data.heard_text).trim();
+      if (!reply) return;
+      for (let i = c.lines.length - 1; i >= 0; i--) {
+        const l = c.lines[i];
+        if (l.kind === 'caller' || l.kind === 'note' || l.kind === 'error') continue;
+        if (l.text.trim() === reply) {
+          c.lines[i] = { ...l, heard };
+          return;
+        }
+      }
+      // the reply line is no longer in the window: say it as a note
+      note(c, e, heard ? `The caller interrupted a reply and heard only: “${heard}…”` : 'The caller interrupted a reply before hearing any of it.');
       return;
     }
     case 'turn.error':

@@ -29,6 +29,7 @@ export const OWN_EVENTS = [
   'turn.no_speech', // empty transcript: the phone listens again silently
   'turn.metrics', // per-turn latency figures (transcriptionDelayMs, llmTtftMs, ttsTtfbMs, e2eLatencyMs)
   'turn.timeout', 'turn.holding', 'takeover.lost',
+  'turn.interrupted', // barge-in: the caller spoke over a reply and heard only its start (data: session_id, reply, heard_text, played_ms, total_ms)
   'device.added', 'device.removed', 'device.changed', 'device.check', 'device.alert',
   'model.download', 'mock.level', 'mock.state', 'operator.typing', 'turn.draft',
   'config.engines_updated', 'config.network_updated', 'config.mock_call_updated',
