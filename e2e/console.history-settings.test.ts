@@ -67,6 +67,24 @@ describe.skipIf(!HAS_CHROMIUM)('console settings: history (needs /usr/bin/chromi
     await screenshot(page, 'settings-history');
   });
 
+  it('caller country code: a wrong one is explained next to the field, +49 is saved as 49', async () => {
+    await page.goto(`${gw.url}/#/settings/history`);
+    const form = page.getByRole('form', { name: 'Callers' });
+    const code = form.getByRole('textbox', { name: "Country calling code of the phone's country" });
+    await code.waitFor();
+    expect(await code.inputValue()).toBe('');
+    await code.fill('Germany');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(form.locator('.field-invalid'), 'the country calling code without + or 00');
+    expect((await getJson(`${gw.url}/api/config/history`)).caller_country_code).toBe('');
+    await code.fill('+49');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(form, 'Saved — applied now.');
+    expect((await getJson(`${gw.url}/api/config/history`)).caller_country_code).toBe('49');
+    await page.reload();
+    await expect.poll(() => code.inputValue(), { timeout: 10_000 }).toBe('49');
+  });
+
   it('the kill switch asks first, deletes every recording, stops recording, and resumes', async () => {
     const phone = new PhoneSim(gw.url, gw.bearer);
     await phone.greeting('Hello.');

@@ -214,10 +214,12 @@ export class CallManager {
   }
 
   private saveCallerMemory(s: Session): void {
-    const key = numberKey(s.number);
+    const key = s.memoryKey ?? numberKey(s.number);
     if (!key) return;
     try {
       this.opts.callerMemory.save(key, s.history, s.summary);
+      // found under the key an earlier version wrote: it now lives under the E.164 key only
+      if (s.memoryLegacyKey && s.memoryLegacyKey !== key) this.opts.callerMemory.delete(s.memoryLegacyKey);
     } catch (e) {
       this.opts.logger?.error({ err: e }, 'saving caller memory failed');
     }

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { fillOwner, type AppConfig } from '../../src-shared/config/schema';
 import { parseWav, WavError } from '../../src-shared/audio/wav';
-import { normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
+import { isNumberKey, normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
 import { safeText } from '../../src-shared/text/sanitize';
 import type { EventBus } from '../events/bus';
 import type { Engines } from '../engines/types';
@@ -178,15 +178,25 @@ export class TurnPipeline {
 
     // caller memory is loaded only once the caller passed the policy (§16 #26)
     if (reset && s.number) {
-      const key = numberKey(s.number);
+      const key = numberKey(s.number, cfg.caller_country_code);
+      // earlier versions keyed callers by the number as written (0049…, 0170…): found there, it moves
+      const legacy = normalizeNumber(s.number);
+      s.memoryKey = key;
       if (key) {
         if (cfg.keep_history) {
-          const mem = this.callerMemory(key);
+          let mem = this.callerMemory(key);
+          if (!mem && legacy !== key && isNumberKey(legacy)) {
+            mem = this.callerMemory(legacy);
+            if (mem) s.memoryLegacyKey = legacy;
+          }
           if (mem) {
             s.history.push(...mem.history);
             if (mem.summary) s.summary = mem.summary;
           }
-        } else this.forgetCaller(key);
+        } else {
+          this.forgetCaller(key);
+          if (legacy !== key && isNumberKey(legacy)) this.forgetCaller(legacy);
+        }
       }
     }
 

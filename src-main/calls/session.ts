@@ -29,6 +29,10 @@ export class Session {
   history: ChatMessage[] = [];
   summary = '';
   number = '';
+  /** caller memory key of this call's number (E.164 form), fixed when the call starts */
+  memoryKey: string | null = null;
+  /** the key an earlier version stored this caller under, when the memory was found there (moved on save) */
+  memoryLegacyKey: string | null = null;
   direction: CallDirection = 'unknown';
   device: string | null = null;
   /** address the phone's turns come from (adb reverse: loopback; Wi-Fi: the phone's IP) */
@@ -65,6 +69,8 @@ export class Session {
     this.history = [];
     this.summary = '';
     this.number = '';
+    this.memoryKey = null;
+    this.memoryLegacyKey = null;
     this.direction = 'unknown';
     this.auth = { validated: false, attempts: 0 };
     this.injects = [];

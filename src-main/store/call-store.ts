@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CallObserver, CallSummary, CallerMemory, ReplyCut, TurnRecord } from '../calls/types';
 import type { ChatMessage } from '../engines/types';
-import { numberKey, normalizeNumber } from '../../src-shared/text/phone-number';
+import { isNumberKey, numberKey, normalizeNumber } from '../../src-shared/text/phone-number';
 import { openDatabase, type Durability } from './database';
 import { acquireLock } from './lock';
 import { buildCallQuery, encodeCursor, kindBit, kindsOfMask, parseCallQuery, producerKind, type SearchBounds } from './query';
@@ -956,7 +956,7 @@ export class CallStore implements CallObserver, CallerMemory {
   // ---------------------------------------------------------------- caller memory
 
   load(key: string): { history: ChatMessage[]; summary: string } | null {
-    if (numberKey(key) !== key) return null;
+    if (!isNumberKey(key)) return null;
     const row = this.st.memGet.get(key);
     if (!row) return null;
     const history = jsonOrNull(row.history);
@@ -971,7 +971,7 @@ export class CallStore implements CallObserver, CallerMemory {
   }
 
   delete(key: string): boolean {
-    if (numberKey(key) !== key) return false;
+    if (!isNumberKey(key)) return false;
     const deleted = this.st.memDelete.run(key).changes > 0;
     this.committed();
     return deleted;

@@ -95,7 +95,7 @@ async function jsonFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.json')).sort();
 }
 
-export async function importUpstream(store: CallStore, dir: string): Promise<ImportReport> {
+export async function importUpstream(store: CallStore, dir: string, opts: { countryCode?: string } = {}): Promise<ImportReport> {
   if (!(await isDir(dir))) throw new ImportError(`not a folder: ${dir}`);
   const sessionsDir = join(dir, 'sessions');
   const callersDir = join(dir, 'caller_history');
@@ -144,7 +144,7 @@ export async function importUpstream(store: CallStore, dir: string): Promise<Imp
         const { json, mtime } = await readJson(callersDir, name);
         const parsed = callerFile.parse(json);
         const raw = parsed.number ?? name.slice(0, -'.json'.length);
-        const key = numberKey(raw);
+        const key = numberKey(raw, opts.countryCode);
         if (!key) throw new Error(`invalid number ${JSON.stringify(raw).slice(0, 70)}: use digits, an optional leading +, * and #`);
         const caller: ImportedCaller = {
           number: key,

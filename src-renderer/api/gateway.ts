@@ -175,6 +175,8 @@ export interface HistoryConfigView {
   record_audio: boolean;
   recording_max_age_days: number;
   recording_max_disk_mb: number;
+  /** caller memory keys national numbers as +<code>…; '' = as written */
+  caller_country_code: string;
   overridden: Record<string, 'environment' | 'command line'>;
   recordings: RecordingStatus;
 }

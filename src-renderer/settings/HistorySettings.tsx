@@ -91,6 +91,41 @@ function RecordingForm({ version }: { version: number }) {
   );
 }
 
+/** Caller memory: how numbers are keyed, so one caller is recognised however the phone writes the number. */
+function CallerForm({ version }: { version: number }) {
+  const { api } = useServices();
+  const f = useConfigForm<HistoryConfigView>(api.historyConfig, api.setHistoryConfig, version);
+  const d = f.draft;
+  if (!d) return <LoadState load={f.load} what="Caller settings" />;
+  const over = d.overridden.caller_country_code;
+  return (
+    <form
+      className="card form"
+      noValidate
+      aria-label="Callers"
+      onSubmit={(ev) => {
+        ev.preventDefault();
+        void f.apply({ caller_country_code: d.caller_country_code.trim().replace(/^\+|^00/, '') });
+      }}
+    >
+      <h3>Callers</h3>
+      <TextField
+        label="Country calling code of the phone's country"
+        value={d.caller_country_code}
+        placeholder="e.g. 49"
+        onChange={(v) => f.set({ caller_country_code: v })}
+        error={f.errors.caller_country_code}
+        hint={
+          over
+            ? `Set by the ${over}: that value wins over this one.`
+            : 'Callers the assistant remembers (“Remember each caller’s conversation” in Call settings) are keyed by their number in international form. With a code, a national number such as 0170 1234567 counts as +49 170 1234567. Empty: national numbers are kept as written.'
+        }
+      />
+      <FormFooter busy={f.busy} message={f.message} />
+    </form>
+  );
+}
+
 function KillSwitch({ version, onChanged }: { version: number; onChanged: () => void }) {
   const { api } = useServices();
   const [load] = useLoad(api.recordings, [version]);
@@ -284,6 +319,7 @@ export function HistorySettings() {
   return (
     <div className="stack">
       <RecordingForm version={version + bump} />
+      <CallerForm version={version + bump} />
       <KillSwitch version={version + bump} onChanged={() => setBump((n) => n + 1)} />
       <ImportUpstream onImported={() => setBump((n) => n + 1)} />
     </div>

@@ -15,13 +15,32 @@ export function dialableNumber(raw: string): { ok: true; number: string } | { ok
   return { ok: true, number: n };
 }
 
+/** A stored caller key, now or as an earlier version wrote it: '+', digits, '*', '#' — safe as a file name. */
+export function isNumberKey(key: string): boolean {
+  return typeof key === 'string' && /^\+?[0-9*#]{1,32}$/.test(key);
+}
+
+/** Country calling codes whose national numbers keep their leading 0 in E.164 (Italy, San Marino, Vatican). */
+const TRUNK_ZERO_KEPT = new Set(['39', '378', '379']);
+
+/** A country calling code as configured: 1 to 3 digits, no leading 0 ('' = none). */
+export const COUNTRY_CODE = /^(?:[1-9][0-9]{0,2})?$/;
+
 /**
- * A normalised number safe to use as a key or file name: '+' and digits only; anything else → null.
- * Caller-supplied numbers pass through here before they key any stored data.
+ * The key of a caller's stored data (caller memory): the number in E.164 form as far as it can be told,
+ * so one caller is one caller however the phone wrote the number — formatting removed (spaces, '-',
+ * '(', ')', '.', '/'), the international prefix 00 → '+', and, when the country calling code of this
+ * phone's country is known (`countryCode`, e.g. '49'), a national number 0170… → +49170…. Service codes
+ * (with '*' or '#') and numbers that cannot be told apart stay as written. Safe as a file name: '+',
+ * digits, '*' and '#' only; anything else → null. Idempotent: a key maps to itself.
  */
-export function numberKey(raw: string): string | null {
-  const n = normalizeNumber(raw);
-  return /^\+?[0-9*#]{1,32}$/.test(n) ? n : null;
+export function numberKey(raw: string, countryCode = ''): string | null {
+  let n = String(raw ?? '').replace(/[\s\-().\/]/g, '');
+  if (!/^\+?[0-9*#]{1,32}$/.test(n)) return null;
+  if (/[*#]/.test(n)) return n;
+  if (/^00[1-9]/.test(n)) n = `+${n.slice(2)}`;
+  else if (countryCode && COUNTRY_CODE.test(countryCode) && /^0[1-9]/.test(n)) n = `+${countryCode}${TRUNK_ZERO_KEPT.has(countryCode) ? n : n.slice(1)}`;
+  return n.length <= 32 ? n : null;
 }
 
 /** Mask a number for logs and the default console view: keep a prefix and the last two digits. */

@@ -20,7 +20,7 @@ const get = async (path: string): Promise<any> => (await fetch(gw.url + path)).j
 describe('history settings', () => {
   it('serves the settings with the recording status, and applies a valid patch live, saved and announced', async () => {
     expect(await get('/api/config/history')).toEqual({
-      record_audio: true, recording_max_age_days: 30, recording_max_disk_mb: 2048, overridden: {},
+      record_audio: true, recording_max_age_days: 30, recording_max_disk_mb: 2048, caller_country_code: '', overridden: {},
       recordings: { record_audio: true, paused: false, recording: true, files: 0, bytes: 0 },
     });
     const events = await eventStream(gw.url);

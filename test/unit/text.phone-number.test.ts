@@ -51,6 +51,32 @@ describe('numberKey (keys stored caller data; must be safe as a file name)', () 
     expect(numberKey('0301234')).toBe('0301234');
   });
 
+  it('keys the E.164 form: formatting and the 00 international prefix go, one caller is one key', () => {
+    for (const raw of ['+49 170 1234567', '0049 170 1234567', '+49.170/123 45 67', '0049-(170)-1234567']) expect(numberKey(raw), raw).toBe('+491701234567');
+    expect(numberKey('004930123')).toBe('+4930123');
+  });
+
+  it('turns a national number into E.164 only when the country calling code is configured', () => {
+    expect(numberKey('0170 1234567')).toBe('01701234567');
+    expect(numberKey('0170 1234567', '49')).toBe('+491701234567');
+    expect(numberKey('0170 1234567', '')).toBe('01701234567');
+    expect(numberKey('06 1234567', '39')).toBe('+39061234567'); // Italy keeps the 0
+    expect(numberKey('0049 170 1234567', '33')).toBe('+491701234567'); // international stays international
+    expect(numberKey('112', '49')).toBe('112'); // short codes stay
+    expect(numberKey('*31#0170123', '49')).toBe('*31#0170123'); // service codes stay as dialled
+    expect(numberKey('0170', 'x9')).toBe('0170'); // an invalid code is ignored
+  });
+
+  it('maps every key to itself, with or without a country code', () => {
+    for (const raw of ['+49 170 1234567', '0049170', '0170 123', '*#06#', '112', '0301234']) {
+      for (const cc of ['', '49', '39']) {
+        const k = numberKey(raw, cc)!;
+        expect(numberKey(k), `${raw} ${cc}`).toBe(k);
+        expect(numberKey(k, cc), `${raw} ${cc}`).toBe(k);
+      }
+    }
+  });
+
   it('refuses anything that could escape a folder or is not a number', () => {
     for (const raw of ['../../etc/passwd', '..', '.', '/tmp/x', '+49/../x', 'a\\b', '+49\u0000', '', '   ', 'anonymous', '+١٢٣', '1'.repeat(33), 'C:\\x']) {
       expect(numberKey(raw), JSON.stringify(raw)).toBeNull();

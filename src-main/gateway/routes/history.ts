@@ -16,7 +16,7 @@ import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { normalizeNumber, numberKey } from '../../../src-shared/text/phone-number';
+import { COUNTRY_CODE, normalizeNumber, numberKey } from '../../../src-shared/text/phone-number';
 import type { EndReason } from '../../calls/types';
 import type { CallStore } from '../../store/call-store';
 import { callAsText } from '../../store/export';
@@ -27,7 +27,7 @@ import type { GatewayContext } from '../context';
 import { applyPatch, objectBody, pick } from './config';
 import { describeIssues } from './validate';
 
-export const HISTORY_SETTING_KEYS = ['record_audio', 'recording_max_age_days', 'recording_max_disk_mb'] as const;
+export const HISTORY_SETTING_KEYS = ['record_audio', 'recording_max_age_days', 'recording_max_disk_mb', 'caller_country_code'] as const;
 
 type Issue = { key: string; message: string };
 
@@ -42,6 +42,10 @@ function historyIssues(patch: Record<string, unknown>): Issue[] {
   };
   num('recording_max_age_days', 36_500, 'a number of days');
   num('recording_max_disk_mb', 10_000_000, 'a number of MB');
+  if ('caller_country_code' in patch) {
+    const v = patch.caller_country_code;
+    if (typeof v !== 'string' || !COUNTRY_CODE.test(v)) out.push({ key: 'caller_country_code', message: 'the country calling code without + or 00, e.g. 49 for Germany or 1 for the US (or empty)' });
+  }
   return out;
 }
 
@@ -171,6 +175,7 @@ export function historyConfigView(ctx: GatewayContext, store: CallStore) {
     record_audio: cfg.record_audio,
     recording_max_age_days: cfg.recording_max_age_days,
     recording_max_disk_mb: cfg.recording_max_disk_mb,
+    caller_country_code: cfg.caller_country_code,
     overridden: Object.fromEntries(HISTORY_SETTING_KEYS.filter((k) => all[k]).map((k) => [k, all[k]])),
     recordings: store.recordingStatus(),
   };
@@ -286,9 +291,12 @@ export function registerHistoryRoutes(app: FastifyInstance, store: CallStore, ct
 
   app.delete('/api/caller-history/:number', opts, async (req) => {
     const { number } = parse(numberParams, req.params);
-    const key = numberKey(number);
+    const key = numberKey(number, ctx?.config.get().caller_country_code);
     if (!key) throw new BadInput('number: not a phone number (use digits, an optional leading +, * and #; spaces, dashes and brackets are ignored)');
-    return { ok: store.delete(key), number };
+    // and under the number as written, where an earlier version keyed it
+    const legacy = normalizeNumber(number);
+    const deleted = [store.delete(key), legacy !== key && store.delete(legacy)].some(Boolean);
+    return { ok: deleted, number };
   });
 
   app.post('/api/history/import', opts, async (req, reply) => {
@@ -296,7 +304,7 @@ export function registerHistoryRoutes(app: FastifyInstance, store: CallStore, ct
     if (importing) return reply.code(409).send({ detail: 'an import is already running' });
     importing = true;
     try {
-      return await importUpstream(store, dir);
+      return await importUpstream(store, dir, { countryCode: ctx?.config.get().caller_country_code });
     } catch (e) {
       if (e instanceof ImportError) throw new BadInput(`dir: ${e.message}`);
       throw e;
