@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface DownloadProgress { bytes: number; total: number | null; rateBps: number; etaSec: number | null }
 
@@ -85,7 +86,12 @@ async function fetchInto(o: DownloadFileOptions, part: string, offset: number, r
         await fh.write(chunk);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new DownloadError(code === 'ENOSPC' ? 'the disk is full' : `cannot write ${part}: ${(e as Error).message}`, 'disk');
+        throw new DownloadError(
+          code === 'ENOSPC' || code === 'EDQUOT'
+            ? `the disk is full (${dirname(part)}): free some space, then download again — it resumes where it stopped`
+            : `cannot write ${part}: ${(e as Error).message}`,
+          'disk',
+        );
       }
       report(size, total);
     }

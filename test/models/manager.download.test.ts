@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, symlink, writeFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -119,6 +120,25 @@ describe('model manager downloads', () => {
     expect(err.message).toMatch(/not enough disk space/);
     expect(server.requests.filter((r) => r.name === 'model-f.bin')).toHaveLength(0);
     expect(progress().at(-1)).toMatchObject({ id: 'm6', status: 'error' });
+  });
+
+  // a .part file that is a link to /dev/full: every write fails with ENOSPC, as on a full disk
+  it.skipIf(!existsSync('/dev/full'))('a disk that fills up during the download: a clear error, no installed file, and a retry works once there is room', async () => {
+    const f = makeFile(600_000, { chunk: 50_000 });
+    const m = manager([entry('m6b', 'model-full.bin', f)]);
+    await symlink('/dev/full', path.join(dir, 'model-full.bin.part'));
+    await m.download('m6b');
+    const failed = await m.waitDone('m6b');
+    expect(failed).toMatchObject({ status: 'error' });
+    expect(String(failed?.error)).toMatch(/the disk is full \(.+\): free some space/);
+    expect(progress().at(-1)).toMatchObject({ id: 'm6b', status: 'error' });
+    expect(await readdir(dir)).not.toContain('model-full.bin');
+    expect((await m.list()).models[0]).toMatchObject({ id: 'm6b', installed: false });
+    // room again
+    await rm(path.join(dir, 'model-full.bin.part'), { force: true });
+    await m.download('m6b');
+    expect(await m.waitDone('m6b')).toMatchObject({ status: 'done', bytes: 600_000 });
+    expect((await readFile(path.join(dir, 'model-full.bin'))).equals(f.body)).toBe(true);
   });
 
   it('reports an HTTP error from the server', async () => {
