@@ -16,6 +16,7 @@ const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss
 process.send?.({ url });
 process.on('message', async (m: { cmd: string }) => {
   if (m.cmd === 'stats') process.send?.({ peakRss: peak, asrCalls: engines.asrCalls.length });
+  if (m.cmd === 'cpu') process.send?.(process.cpuUsage());
   if (m.cmd === 'stop') {
     clearInterval(timer);
     await app.stop();
