@@ -10,7 +10,7 @@ import { Button, Field, Meter, Notice, NotAvailable, PageHeader, Spinner } from 
 import { BrowserMockCall, type MockPhase, type TurnAnswer } from '../lib/browser-mock';
 
 function GatewayMock() {
-  const { api } = useServices();
+  const { api, bridge } = useServices();
   const version = useSignals((s) => s.versions.mock);
   const level = useSignals((s) => s.mockLevel);
   const [load, reload] = useLoad(() => api.mockCalls(), [version]);
@@ -18,6 +18,20 @@ function GatewayMock() {
   const [input, setInput] = useState('');
   const [output, setOutput] = useState('');
   const [bargeIn, setBargeIn] = useState(false);
+  const [caller, setCaller] = useState<'microphone' | 'file'>('microphone');
+  const [wavPath, setWavPath] = useState('');
+  const [realtime, setRealtime] = useState(true);
+  // start from Settings → Mock calls (devices, barge-in); a choice here is for this call only
+  useEffect(() => {
+    api.mockCallConfig().then(
+      (c) => {
+        setInput(c.mock_input_device);
+        setOutput(c.mock_output_device);
+        setBargeIn(c.mock_barge_in);
+      },
+      () => undefined, // an older gateway without the section: system defaults
+    );
+  }, [api]);
   const act = useAction();
   if (load.state === 'missing') return <NotAvailable what="Mock calls on this computer" />;
   const active = load.data?.active ?? [];
@@ -51,28 +65,64 @@ function GatewayMock() {
           onSubmit={(e) => {
             e.preventDefault();
             void act.run(async () => {
-              await api.startMockCall({ source: 'microphone', sink: 'speaker', ...(input ? { input_device: input } : {}), ...(output ? { output_device: output } : {}), barge_in: bargeIn });
+              const source =
+                caller === 'file'
+                  ? { source: 'file', path: wavPath.trim(), realtime }
+                  : { source: 'microphone', ...(input ? { input_device: input } : {}) };
+              await api.startMockCall({ ...source, sink: 'speaker', ...(output ? { output_device: output } : {}), barge_in: bargeIn });
               reload();
             });
           }}
         >
+          <fieldset className="radio-row">
+            <legend>The caller is</legend>
+            <label className="check-label">
+              <input type="radio" name="mock-caller" checked={caller === 'microphone'} onChange={() => setCaller('microphone')} /> this computer’s microphone
+            </label>
+            <label className="check-label">
+              <input type="radio" name="mock-caller" checked={caller === 'file'} onChange={() => setCaller('file')} /> a recording (.wav) replayed
+            </label>
+          </fieldset>
+          {caller === 'file' ? (
+            <>
+              <Field label="Recording on the gateway computer (full path of a .wav file)">
+                {({ id }) => (
+                  <div className="row">
+                    <input id={id} value={wavPath} placeholder="/home/me/caller.wav" autoComplete="off" onChange={(e) => setWavPath(e.target.value)} />
+                    {bridge ? (
+                      <Button type="button" onClick={() => void bridge.pickFile([{ name: 'WAV audio', extensions: ['wav'] }]).then((p) => p && setWavPath(p), () => undefined)}>
+                        Choose…
+                      </Button>
+                    ) : null}
+                  </div>
+                )}
+              </Field>
+              <label className="check-label">
+                <input type="checkbox" checked={realtime} onChange={(e) => setRealtime(e.target.checked)} /> Play it at real speed (pauses and all, like a person talking)
+              </label>
+            </>
+          ) : null}
           <div className="grid-2">
-            <Field label="Microphone">
-              {({ id }) => (
-                <select id={id} value={input} onChange={(e) => setInput(e.target.value)}>
-                  <option value="">System default</option>
-                  {ins.map((d) => (
-                    <option key={d.id} value={d.id}>
-                      {d.description ? `${d.id} — ${d.description}` : d.id}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            {caller === 'microphone' ? (
+              <Field label="Microphone">
+                {({ id }) => (
+                  <select id={id} value={input} onChange={(e) => setInput(e.target.value)}>
+                    <option value="">System default</option>
+                    {input && !ins.some((d) => d.id === input) ? <option value={input}>{input} (from settings)</option> : null}
+                    {ins.map((d) => (
+                      <option key={d.id} value={d.id}>
+                        {d.description ? `${d.id} — ${d.description}` : d.id}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            ) : null}
             <Field label="Speakers">
               {({ id }) => (
                 <select id={id} value={output} onChange={(e) => setOutput(e.target.value)}>
                   <option value="">System default</option>
+                  {output && !outs.some((d) => d.id === output) ? <option value={output}>{output} (from settings)</option> : null}
                   {outs.map((d) => (
                     <option key={d.id} value={d.id}>
                       {d.description ? `${d.id} — ${d.description}` : d.id}
