@@ -227,8 +227,8 @@ async function simulateTurn(llm: LlamaLlm, tts: EspeakTts, pipelined: boolean, k
   return { first_audio_ready_ms: round(firstAudio), full_reply_ready_ms: round(full), llm_done_ms: round(llmDone), sentences: parts.length, reply_audio_ms: round(parts.reduce((n, a) => n + durationMs(a), 0)) };
 }
 
-async function benchTurn(models: BenchModels) {
-  const cfg: AppConfig = { ...defaultConfig() };
+async function benchTurn(models: BenchModels, threads = 0) {
+  const cfg: AppConfig = { ...defaultConfig(), llama_threads: threads };
   const llm = createLlamaLlm(() => cfg, { modelPath: models.qwen05 });
   const tts = createEspeakTts(() => cfg);
   await Promise.all([llm.warmup(), tts.warmup()]);
@@ -267,6 +267,12 @@ async function main() {
   console.log('turn: LLM stream → sentences → TTS…');
   const turn = await benchTurn(models);
   console.table(turn);
+  // the same turn with llama.cpp on every core, espeak-ng competing for them (is the default right?)
+  const turnAllCores = os.cpus().length > 1 ? await benchTurn(models, os.cpus().length) : null;
+  if (turnAllCores) {
+    console.log(`the same with llama_threads ${os.cpus().length}:`);
+    console.table(turnAllCores);
+  }
 
   const asrTiny3 = asr.filter((r) => r.model === 'tiny.en' && r.clip === '3s' && r.short_audio).sort((a, b) => Number(a.ms) - Number(b.ms))[0] as { ms: number };
   const espeakFirst = (tts.wasm[0] as { first_audio_ms: number }).first_audio_ms;
@@ -284,7 +290,7 @@ async function main() {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_mb: Math.round(os.totalmem() / 1048576), node: process.version },
     whisper_simd: whisperBuildSimd(),
     quick: QUICK,
-    asr, tts, llm, llm_all_cores: llmAllCores, turn, targets,
+    asr, tts, llm, llm_all_cores: llmAllCores, turn, turn_all_cores: turnAllCores, targets,
     duration_s: Math.round((Date.now() - started) / 1000),
   };
   const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
