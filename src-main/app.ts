@@ -146,6 +146,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // call history: every turn committed as it completes; caller memory lives here too
   const history = CallStore.open(dataDir, {
     settings: () => config.get(),
+    // recordings are written off the event loop; each turn is committed before the phone gets its answer
+    recordingWrites: 'background',
     onError: (err, context) => logger.error({ err, context }, 'call history'),
   });
   ext.callerMemory = history;
@@ -237,7 +239,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       calls.endAll('shutdown');
       await server.close();
       await models.close(); // running downloads stop (their partial files stay for a resume)
-      await history.whenDurable();
+      await history.whenDurable(); // queued turns and call ends (endAll above) committed, their recordings written and synced
       history.close();
       await engines.close();
       closeLog();

@@ -19,9 +19,11 @@ export class AsrCache {
     return createHash('sha256').update(bytes).digest('hex');
   }
 
-  /** Return the cached (or in-flight) transcript for these bytes, or run `fn` once. */
-  get(bytes: Uint8Array, fn: () => Promise<TimedAsr>): { value: Promise<TimedAsr>; hit: boolean } {
-    const key = AsrCache.key(bytes);
+  /**
+   * Return the cached (or in-flight) transcript for these bytes, or run `fn` once. `key`: the
+   * bytes' `AsrCache.key` when the caller already has it (hashed once per request body).
+   */
+  get(bytes: Uint8Array, fn: () => Promise<TimedAsr>, key: string = AsrCache.key(bytes)): { value: Promise<TimedAsr>; hit: boolean } {
     const now = Date.now();
     const e = this.entries.get(key);
     if (e && now - e.at <= this.ttlMs()) return { value: e.value, hit: true };

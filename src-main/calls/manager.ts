@@ -12,6 +12,9 @@ import { PendingDials } from './pending-dials';
 import { Session, type SessionSource } from './session';
 import type { CallerMemory, CallObserver, EndReason, ReplyCut } from './types';
 
+/** what notify returns when no observer returned a promise */
+const SETTLED: Promise<void> = Promise.resolve();
+
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function isSafeSessionId(id: string): boolean {
@@ -88,16 +91,25 @@ export class CallManager {
     this.endHooks.push(fn);
   }
 
-  notify<K extends keyof CallObserver>(kind: K, ...args: Parameters<NonNullable<CallObserver[K]>>): void {
+  /**
+   * Tell every observer, synchronously and in order. Resolves once the promises observers returned
+   * (the store's turn commit) have settled; at once when none did. Never rejects.
+   */
+  notify<K extends keyof CallObserver>(kind: K, ...args: Parameters<NonNullable<CallObserver[K]>>): Promise<void> {
+    let pending: Promise<void>[] | undefined;
     for (const o of this.observers) {
-      const f = o[kind] as ((...a: unknown[]) => void) | undefined;
+      const f = o[kind] as ((...a: unknown[]) => unknown) | undefined;
       if (!f) continue;
       try {
-        f.apply(o, args);
+        const r = f.apply(o, args);
+        if (r instanceof Promise) {
+          (pending ??= []).push(r.then(undefined, (e: unknown) => void this.opts.logger?.error({ err: e, observer: kind }, 'call observer failed')));
+        }
       } catch (e) {
         this.opts.logger?.error({ err: e, observer: kind }, 'call observer failed');
       }
     }
+    return pending ? Promise.all(pending).then(() => undefined) : SETTLED;
   }
 
   get(id: string): Session | undefined {

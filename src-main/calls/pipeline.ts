@@ -95,8 +95,8 @@ export class TurnPipeline {
     return this.o.broker?.() ?? noBroker;
   }
 
-  /** /api/asr: transcribe (and cache for the following /api/turn). */
-  async transcribe(wav: Uint8Array): Promise<TimedAsr> {
+  /** /api/asr: transcribe (and cache for the following /api/turn). `key`: the bytes' sha256 when known. */
+  async transcribe(wav: Uint8Array, key?: string): Promise<TimedAsr> {
     const { value } = this.asrCache.get(wav, async () => {
       let audio;
       try {
@@ -109,8 +109,13 @@ export class TurnPipeline {
       // tied to the first requester's connection: one client going away must not fail the other
       const r = await this.o.engines().asr.transcribe({ wav, audio, language: this.o.config().stt_language });
       return { ...r, text: safeText(r.text), asrMs: ms1(performance.now() - t0) };
-    });
+    }, key);
     return value;
+  }
+
+  /** The sha256 of the turn's audio, hashed once per request: the ASR cache key and the recording's name. */
+  private audioKey(input: TurnInput): string {
+    return (input.audioSha256 ??= AsrCache.key(input.audio));
   }
 
   /** Resolve a forced reply to the gateway's own copy when the phone's Latin-1 mangling hit it. */
@@ -226,7 +231,7 @@ export class TurnPipeline {
       if (input.skipAsr && hint) transcript = hint;
       else {
         try {
-          asr = await this.transcribe(input.audio);
+          asr = await this.transcribe(input.audio, this.audioKey(input));
         } catch (e) {
           if (e instanceof HttpError) {
             // unusable audio: close the turn the console saw start
@@ -372,7 +377,7 @@ export class TurnPipeline {
     let transcript = '';
     let asrMs = 0;
     try {
-      const r = await this.transcribe(input.audio);
+      const r = await this.transcribe(input.audio, this.audioKey(input));
       transcript = r.text;
       asrMs = r.asrMs;
     } catch {
@@ -387,9 +392,10 @@ export class TurnPipeline {
     }
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: 0, llm_model: 'inject', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
-    this.record(s, { kind: 'inject', transcript, reply: inj.text, producer: inj.producer, metrics, stale, input, replyWav: inj.wav });
+    const stored = this.record(s, { kind: 'inject', transcript, reply: inj.text, producer: inj.producer, metrics, stale, input, replyWav: inj.wav });
     bus.publish('turn.complete', s.id, { metrics: { asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0 }, transcript: '', reply: inj.text, model: 'inject', session_id: s.id, producer: inj.producer });
     const audio = b64(inj.wav);
+    await stored;
     return {
       status: 200,
       body: { ok: true, session_id: s.id, transcript, reply: inj.text, audio_base64: audio, audio_wav_base64: audio, asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0, model: 'inject' },
@@ -404,9 +410,10 @@ export class TurnPipeline {
     this.o.bus.publish('turn.no_speech', s.id, { session_id: s.id });
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: ms1(now - t0), llm_model: '', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
-    this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
+    const stored = this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
     this.o.bus.publish('turn.complete', s.id, { metrics: this.upstreamMetrics(metrics), transcript: '', reply, session_id: s.id, no_speech: true, producer: 'system' });
     const audio = b64(wav);
+    await stored;
     return { status: 200, body: { ok: true, session_id: s.id, transcript: '', reply, audio_base64: audio, audio_wav_base64: audio, metrics: this.upstreamMetrics(metrics), no_speech: true } };
   }
 
@@ -557,26 +564,30 @@ export class TurnPipeline {
       e2eLatencyMs: ms1(Math.min(now, t.spoken.firstAudioAt) - t.t0),
     };
     if (s.generation !== turnGen) {
-      this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: true, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
+      await this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: true, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
       if (s.ended) return this.endedResponse(s.id, t.input.signal);
       this.o.bus.publish('turn.stale', s.id, { session_id: s.id, reason: 'generation_changed' });
       return { status: 200, body: { ok: false, session_id: s.id, stale: true, detail: TEXT.stale } };
     }
     s.turnCount++;
     s.lastLatencyMs = metrics.total_ms;
-    this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: false, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
+    const stored = this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: false, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
     const um = this.upstreamMetrics(metrics);
     this.o.bus.publish('turn.complete', s.id, { metrics: um, transcript: t.transcript, reply: t.reply, session_id: s.id, producer: t.producer });
     this.o.bus.publish('turn.metrics', s.id, { session_id: s.id, ...metrics });
     this.o.calls.updated(s);
     const audio = b64(t.spoken.wav);
+    // the turn is committed (its recordings written off the event loop) before the phone hears it
+    await stored;
     return { status: 200, body: { ok: true, session_id: s.id, transcript: t.transcript, reply: t.reply, audio_base64: audio, audio_wav_base64: audio, metrics: um } };
   }
 
+  /** Tell the observers about the turn; resolves once they stored it (the store commits it). */
   private record(
     s: Session,
     t: { kind: TurnKind; transcript: string; reply: string; producer: string; metrics: TurnMetrics; stale: boolean; input: TurnInput; replyWav?: Uint8Array; asr?: TimedAsr },
-  ): void {
+  ): Promise<void> {
+    const callerAudio = t.kind === 'forced' ? undefined : t.input.audio;
     const rec: TurnRecord = {
       session_id: s.id,
       index: s.nextTurnIndex++,
@@ -588,11 +599,12 @@ export class TurnPipeline {
       producer: t.producer,
       metrics: t.metrics,
       stale: t.stale,
-      callerAudio: t.kind === 'forced' ? undefined : t.input.audio,
+      callerAudio,
+      callerAudioSha256: callerAudio ? t.input.audioSha256 : undefined,
       replyAudio: t.replyWav,
       asrSegments: t.asr?.segments?.map((x) => ({ start: x.start, end: x.end, text: x.text })),
       noSpeechProb: t.asr?.noSpeechProb,
     };
-    this.o.calls.notify('turnCompleted', s.summaryView(), rec);
+    return this.o.calls.notify('turnCompleted', s.summaryView(), rec);
   }
 }

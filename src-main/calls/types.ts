@@ -81,6 +81,11 @@ export interface TurnRecord {
   stale: boolean;
   /** the caller's WAV as uploaded (absent for forced/silence turns when not useful) */
   callerAudio?: Uint8Array;
+  /**
+   * sha256 (hex) of `callerAudio` when the pipeline already computed it (the ASR cache key), so the
+   * store does not hash the same bytes again; absent: whoever needs it hashes.
+   */
+  callerAudioSha256?: string;
   /** the WAV we answered with */
   replyAudio?: Uint8Array;
   asrSegments?: { start: number; end: number; text: string }[];
@@ -94,7 +99,11 @@ export interface TurnRecord {
 export interface CallObserver {
   callStarted?(call: CallSummary): void;
   callUpdated?(call: CallSummary): void;
-  turnCompleted?(call: CallSummary, turn: TurnRecord): void;
+  /**
+   * May return a promise that resolves once the turn is stored (the store writing its recordings
+   * off the event loop): the pipeline waits for it before the phone gets its answer.
+   */
+  turnCompleted?(call: CallSummary, turn: TurnRecord): void | Promise<void>;
   /** events of note: takeover, release, inject, policy rejection, errors, auth */
   callEvent?(call: CallSummary, type: string, data: Record<string, unknown>): void;
   /** the caller spoke over a reply (barge-in): only `heard_text` of it was heard */
@@ -153,6 +162,8 @@ export interface TurnInput {
   callDirection?: string;
   /** the WAV bytes as uploaded */
   audio: Uint8Array;
+  /** sha256 (hex) of `audio`, set by the pipeline the first time it hashes it (ASR cache key, recording name) */
+  audioSha256?: string;
   /** aborts the turn (client went away, mock call stopped) */
   signal?: AbortSignal;
   /** the client's address: with no phone bridge to tell phones apart, one address is one phone */

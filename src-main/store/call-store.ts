@@ -4,9 +4,15 @@
  * The call manager calls the CallObserver methods synchronously before the phone gets its answer;
  * each completed turn is one prepared-statement transaction, so a crash loses at most the turn in
  * flight. Storage failures never propagate into a call: they go to `onError`.
+ *
+ * With `recordingWrites: 'background'` (the app) a turn's WAVs are written by a writer thread
+ * (recording-writer.ts): turnCompleted returns a promise that resolves when the turn is committed
+ * (the pipeline waits for it before the phone gets its answer, so "committed when it completes"
+ * still holds), and the observer calls of one call are applied in the order they arrived (see
+ * "background recording writes" below).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -16,7 +22,7 @@ import { isNumberKey, numberKey, normalizeNumber } from '../../src-shared/text/p
 import { openDatabase, type Durability } from './database';
 import { acquireLock } from './lock';
 import { buildCallQuery, encodeCursor, kindBit, kindsOfMask, parseCallQuery, producerKind, type SearchBounds } from './query';
-import { RecordingFiles, isSha256, sha256Hex } from './recording-files';
+import { RecordingFiles, isSha256, sha256Hex, type ExistingFile } from './recording-files';
 import { makeSnippet, snippetTerms } from './snippet';
 import { FileSyncer } from './file-sync';
 import { WalSyncer } from './wal-sync';
@@ -56,6 +62,50 @@ export interface CallStoreOptions {
   now?: () => number;
   /** storage failures that were swallowed to keep a call going */
   onError?: (err: unknown, context: string) => void;
+  /**
+   * Where a turn's recordings are written. 'inline' (default): hashed and written on the event loop
+   * inside turnCompleted, which has committed the turn when it returns. 'background': written by a
+   * writer thread; turnCompleted returns a promise resolved once the turn is committed, the
+   * observer calls of one call are applied in arrival order (later ones wait behind a turn whose
+   * audio is being written), and `settled()` / `whenDurable()` wait for what is queued. Readers
+   * that must see every turn reported so far (the history routes) await `settled()` first.
+   */
+  recordingWrites?: 'inline' | 'background';
+}
+
+type Side = 'caller' | 'reply';
+
+/** A recording of a queued turn (background writes). */
+interface PendingAudio {
+  side: Side;
+  sha: string;
+  bytes: Uint8Array;
+  /**
+   * 'writing': waits for the write of its sha; 'ready': the file is in place (written, or already
+   * recorded); 'failed': the write failed (the turn is committed without it); 'dropped': the kill
+   * switch purged recordings meanwhile.
+   */
+  state: 'writing' | 'ready' | 'failed' | 'dropped';
+  error?: unknown;
+  job: QueuedJob;
+}
+
+/** One observer call waiting for its turn (background writes). */
+interface QueuedJob {
+  session: string;
+  context: string;
+  apply: () => void;
+  /** a turn's recordings; the job runs once none is 'writing' */
+  audio: PendingAudio[];
+  promise?: Promise<void>;
+  resolve?: () => void;
+}
+
+/** A background write of one sha; `valid` turns false when the file was deleted meanwhile. */
+interface WriteOp {
+  sha: string;
+  waiters: Set<PendingAudio>;
+  valid: boolean;
 }
 
 /** CallStoreOptions.searchCap by default */
@@ -219,6 +269,15 @@ export class CallStore implements CallObserver, CallerMemory {
   private indexTimer: NodeJS.Timeout | null = null;
   private pendingIndex = 0;
   private closed = false;
+  private readonly background: boolean;
+  /** background writes: per session id, the observer calls applied in order once their audio is written */
+  private readonly queues = new Map<string, QueuedJob[]>();
+  /** background writes: the recordings of queued turns, by sha */
+  private readonly pendingAudio = new Map<string, Set<PendingAudio>>();
+  /** background writes: the current write of each sha that queued turns wait for */
+  private readonly writing = new Map<string, WriteOp>();
+  /** background writes: the last write started for each sha (writes of one sha run one after another) */
+  private readonly writeTails = new Map<string, Promise<void>>();
 
   /** Open (creating and migrating) `<dataDir>/history.sqlite`; closes calls a crash left open. */
   static open(dataDir: string, opts: CallStoreOptions = {}): CallStore {
@@ -245,6 +304,7 @@ export class CallStore implements CallObserver, CallerMemory {
     const { db, migrated } = openDatabase(this.file, durability);
     this.db = db;
     this.migrated = migrated;
+    this.background = opts.recordingWrites === 'background';
     this.files = new RecordingFiles(this.recordingsDir);
     try {
       this.st = this.prepare();
@@ -445,9 +505,18 @@ export class CallStore implements CallObserver, CallerMemory {
     return n;
   }
 
-  /** Stop the retention timer and close the database. Idempotent. */
+  /**
+   * Stop the retention timer and close the database. Idempotent. Background writes: call steps
+   * still queued are committed first, in order, writing the audio they wait for synchronously
+   * (await `whenDurable()` before, as the app does, and there is nothing left to do here).
+   */
   close(): void {
     if (this.closed) return;
+    try {
+      this.drainQueued();
+    } catch (e) {
+      this.onError(e, 'committing queued turns on close');
+    }
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -458,6 +527,7 @@ export class CallStore implements CallObserver, CallerMemory {
     }
     if (this.indexTimer) clearTimeout(this.indexTimer);
     this.indexTimer = null;
+    this.files.close();
     this.fileSync?.close();
     this.walSync?.close();
     try {
@@ -476,12 +546,42 @@ export class CallStore implements CallObserver, CallerMemory {
     return this.walSync?.syncs ?? 0;
   }
 
-  /** Resolves once every commit and recording so far is on disk (durability 'async'; immediate otherwise). */
+  /**
+   * Resolves once every commit and recording so far is on disk (durability 'async'; immediate
+   * otherwise). Background writes: first waits for the queued call steps and writes in flight.
+   */
   whenDurable(): Promise<void> {
+    if (this.queues.size > 0 || this.writeTails.size > 0) {
+      const tails = [...this.writeTails.values()];
+      return this.settled()
+        .then(() => Promise.all(tails))
+        .then(() => this.synced());
+    }
+    return this.synced();
+  }
+
+  private synced(): Promise<void> {
     const wal = this.walSync;
     if (!this.fileSync) return wal?.flushed() ?? Promise.resolve();
     // the WAL kick queued by committed() runs before this resolves (callbacks run in order)
     return this.fileSync.flushed().then(() => wal?.flushed());
+  }
+
+  /**
+   * Resolves once every observer call made before this one is applied (background writes: a turn
+   * whose audio is still being written, and what arrived after it for the same call; at once
+   * otherwise). A read that must see every turn answered so far awaits this first.
+   */
+  settled(): Promise<void> {
+    if (this.queues.size === 0) return Promise.resolve();
+    return Promise.all([...this.queues.values()].map((q) => q[q.length - 1].promise)).then(() => undefined);
+  }
+
+  /** Observer calls waiting behind a recording write (background writes; tests). */
+  get queuedSteps(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
   }
 
   /** Recording fsyncs done in the background so far, in batches (durability 'async'; 0 otherwise). */
@@ -510,7 +610,7 @@ export class CallStore implements CallObserver, CallerMemory {
   // ---------------------------------------------------------------- observer
 
   callStarted(call: CallSummary): void {
-    this.guard('callStarted', () => {
+    this.observe(call, 'callStarted', () => {
       this.db.transaction(() => {
         const open = this.openPk(call.session_id);
         if (open !== null) this.updateFields(open, call);
@@ -520,20 +620,39 @@ export class CallStore implements CallObserver, CallerMemory {
   }
 
   callUpdated(call: CallSummary): void {
-    this.guard('callUpdated', () => {
+    this.observe(call, 'callUpdated', () => {
       this.db.transaction(() => this.updateFields(this.resolvePk(call), call))();
     });
   }
 
-  turnCompleted(call: CallSummary, turn: TurnRecord): void {
-    this.guard('turnCompleted', () => {
-      const audio = this.recordingEnabled() ? this.storeAudio(turn) : { caller: null, reply: null };
-      this.commitTurn(call, turn, audio);
-    });
+  /**
+   * Inline writes: commits the turn before it returns. Background writes: returns a promise that
+   * resolves once the turn is committed (undefined when it was committed at once).
+   */
+  turnCompleted(call: CallSummary, turn: TurnRecord): void | Promise<void> {
+    if (!this.background || this.closed) {
+      this.guard('turnCompleted', () => {
+        const audio = this.recordingEnabled() ? this.storeAudio(turn) : { caller: null, reply: null };
+        this.commitTurn(call, turn, audio);
+      });
+      return;
+    }
+    const job: QueuedJob = { session: call.session_id, context: 'turnCompleted', apply: () => this.commitQueuedTurn(call, turn, job), audio: [] };
+    try {
+      if (this.recordingEnabled()) for (const a of this.audioOf(turn)) this.queueAudio(job, a.side, a.sha, a.bytes);
+    } catch (e) {
+      // the turn is still committed, without the audio that could not be queued
+      for (const a of job.audio) {
+        if (a.state !== 'writing') continue;
+        a.state = 'failed';
+        a.error = e;
+      }
+    }
+    return this.enqueue(job);
   }
 
   callEvent(call: CallSummary, type: string, data: Record<string, unknown>): void {
-    this.guard('callEvent', () => {
+    this.observe(call, 'callEvent', () => {
       this.db.transaction(() => {
         const pk = this.resolvePk(call);
         const at = this.now();
@@ -544,7 +663,7 @@ export class CallStore implements CallObserver, CallerMemory {
 
   /** Barge-in: keep what the caller heard with the newest turn of the call whose reply was cut. */
   replyInterrupted(call: CallSummary, cut: ReplyCut): void {
-    this.guard('replyInterrupted', () => {
+    this.observe(call, 'replyInterrupted', () => {
       const pk = this.openPk(call.session_id) ?? this.st.latestBySession.get(call.session_id)?.pk;
       if (pk === undefined) return;
       this.st.markReplyHeard.run(String(cut.heard_text ?? ''), pk, String(cut.reply ?? ''));
@@ -552,7 +671,7 @@ export class CallStore implements CallObserver, CallerMemory {
   }
 
   callEnded(call: CallSummary): void {
-    this.guard('callEnded', () => {
+    this.observe(call, 'callEnded', () => {
       this.db.transaction(() => {
         const pk = this.resolvePk(call);
         const row = this.st.callByPk.get(pk);
@@ -567,6 +686,12 @@ export class CallStore implements CallObserver, CallerMemory {
       })();
       this.openCalls.delete(call.session_id);
     });
+  }
+
+  /** Apply one observer call now, or (background writes) after the call's earlier steps still queued. */
+  private observe(call: CallSummary, context: string, fn: () => void): void {
+    if (!this.background || this.closed) this.guard(context, fn);
+    else void this.enqueue({ session: call.session_id, context, apply: fn, audio: [] });
   }
 
   private guard(context: string, fn: () => void): void {
@@ -642,13 +767,23 @@ export class CallStore implements CallObserver, CallerMemory {
     return !this.paused && this.settings().record_audio;
   }
 
+  /** The turn's non-empty WAVs with their sha256 (the caller's as the pipeline hashed it, when it did). */
+  private audioOf(turn: TurnRecord): { side: Side; sha: string; bytes: Uint8Array }[] {
+    const out: { side: Side; sha: string; bytes: Uint8Array }[] = [];
+    const caller = turn.callerAudio;
+    if (caller && caller.length > 0) {
+      const given = turn.callerAudioSha256;
+      out.push({ side: 'caller', sha: typeof given === 'string' && isSha256(given) ? given : sha256Hex(caller), bytes: caller });
+    }
+    const reply = turn.replyAudio;
+    if (reply && reply.length > 0) out.push({ side: 'reply', sha: sha256Hex(reply), bytes: reply });
+    return out;
+  }
+
   /** Hash and write the turn's WAVs (outside the transaction). A failed write drops only that file. */
   private storeAudio(turn: TurnRecord): { caller: { sha: string; bytes: number } | null; reply: { sha: string; bytes: number } | null } {
     const out: { caller: { sha: string; bytes: number } | null; reply: { sha: string; bytes: number } | null } = { caller: null, reply: null };
-    for (const side of ['caller', 'reply'] as const) {
-      const bytes = side === 'caller' ? turn.callerAudio : turn.replyAudio;
-      if (!bytes || bytes.length === 0) continue;
-      const sha = sha256Hex(bytes);
+    for (const { side, sha, bytes } of this.audioOf(turn)) {
       const written = side === 'reply' && out.caller?.sha === sha;
       const known = written ? null : this.st.recGet.get(sha);
       if (!written && (!known || known.damaged !== null)) {
@@ -666,6 +801,13 @@ export class CallStore implements CallObserver, CallerMemory {
   }
 
   private commitTurn(call: CallSummary, turn: TurnRecord, audio: ReturnType<CallStore['storeAudio']>): void {
+    const orphans = this.insertTurn(call, turn, audio);
+    for (const sha of orphans) this.removeFile(sha);
+    this.scheduleIndexing();
+  }
+
+  /** The turn's row and its recordings' rows (one transaction). Returns the audio it left unused. */
+  private insertTurn(call: CallSummary, turn: TurnRecord, audio: ReturnType<CallStore['storeAudio']>): string[] {
     const m = turn.metrics ?? ({} as TurnRecord['metrics']);
     const kind = producerKind(String(turn.producer ?? ''));
     const now = this.now();
@@ -719,8 +861,246 @@ export class CallStore implements CallObserver, CallerMemory {
         turn_pk: turnPk,
       });
     })();
-    for (const sha of orphans) this.files.remove(sha);
+    return orphans;
+  }
+
+  // ---------------------------------------------------------------- background recording writes
+  //
+  // Guarantees (recordingWrites 'background'):
+  // - Order: the observer calls of one session id are applied in arrival order. A call arriving
+  //   while an earlier turn of the session waits for its audio is queued behind it (callEnded too,
+  //   so a call never ends before its last turn is in); with nothing queued it applies at once.
+  // - A row never before its audio: a turn commits only once each of its files is in place (and,
+  //   durability 'async', handed to the FileSyncer, which the WAL sync waits for; 'full' syncs the
+  //   file and its folder before the write resolves).
+  // - Dedupe: one write per sha at a time; turns with the same audio wait for the same write, and
+  //   audio already recorded (or in place for another queued turn) is not written again.
+  // - Deletion meanwhile (retention, deleting a call, the recording check, a replaced turn): every
+  //   unlink of a recording goes through removeFile → fileRemoved, which makes the queued turns
+  //   still needing that sha write it again, so a row never points at a deleted file. The kill
+  //   switch drops the audio of every queued turn (they commit without recordings) and a write that
+  //   lands afterwards is unlinked (discardIfUnwanted): no file without a row.
+  // - Written files reach the disk with link(), never replacing a file (see RecordingFiles.writeAsync).
+  // - A failed write drops only that recording; the turn commits without it and the error goes to
+  //   onError as 'writing <side> recording'.
+  // - close() commits whatever is still queued (drainQueued); whenDurable() and settled() wait.
+
+  private enqueue(job: QueuedJob): Promise<void> | undefined {
+    const q = this.queues.get(job.session);
+    if (!q && this.jobReady(job)) {
+      this.runJob(job);
+      return undefined;
+    }
+    job.promise = new Promise<void>((r) => (job.resolve = r));
+    if (q) q.push(job);
+    else this.queues.set(job.session, [job]);
+    return job.promise;
+  }
+
+  private jobReady(job: QueuedJob): boolean {
+    for (const a of job.audio) if (a.state === 'writing') return false;
+    return true;
+  }
+
+  private runJob(job: QueuedJob): void {
+    try {
+      this.guard(job.context, job.apply);
+    } catch {
+      // only an onError that throws gets here; nobody waits for this step to rethrow it to
+    } finally {
+      job.resolve?.();
+    }
+  }
+
+  /** Apply the session's queued steps that can go now, in order. */
+  private pump(session: string): void {
+    const q = this.queues.get(session);
+    if (!q) return;
+    while (q.length > 0 && this.jobReady(q[0]) && !this.closed) this.runJob(q.shift()!);
+    if (q.length === 0 && this.queues.get(session) === q) this.queues.delete(session);
+  }
+
+  private queueAudio(job: QueuedJob, side: Side, sha: string, bytes: Uint8Array): void {
+    const a: PendingAudio = { side, sha, bytes, state: 'writing', job };
+    job.audio.push(a);
+    let set = this.pendingAudio.get(sha);
+    if (!set) this.pendingAudio.set(sha, (set = new Set()));
+    set.add(a);
+    this.ensureFile(a);
+  }
+
+  private untrack(job: QueuedJob): void {
+    for (const a of job.audio) {
+      const set = this.pendingAudio.get(a.sha);
+      if (!set?.delete(a)) continue;
+      if (set.size === 0) this.pendingAudio.delete(a.sha);
+    }
+  }
+
+  /** Whether the file of this sha is in place: for another queued turn, or recorded and intact. */
+  private fileInPlace(sha: string): boolean {
+    const set = this.pendingAudio.get(sha);
+    if (set) for (const o of set) if (o.state === 'ready') return true;
+    const row = this.st.recGet.get(sha);
+    return !!row && row.damaged === null;
+  }
+
+  /** Make `a` wait for its file: join the write of its sha, find it in place, or start a write. */
+  private ensureFile(a: PendingAudio): void {
+    const op = this.writing.get(a.sha);
+    if (op) {
+      op.waiters.add(a);
+      a.state = 'writing';
+      return;
+    }
+    if (this.fileInPlace(a.sha)) {
+      a.state = 'ready';
+      return;
+    }
+    this.startWrite(a);
+  }
+
+  private startWrite(a: PendingAudio): void {
+    const op: WriteOp = { sha: a.sha, waiters: new Set([a]), valid: true };
+    a.state = 'writing';
+    this.writing.set(a.sha, op);
+    // a write deleted before it started (it waited for the previous write of its sha) is not done
+    const write = () => (op.valid ? this.files.writeAsync(a.sha, a.bytes, this.durability === 'full', (sha) => this.existingFile(sha)) : Promise.resolve(null));
+    const prev = this.writeTails.get(a.sha);
+    const done = (prev ? prev.then(write) : write()).then(
+      (w) => this.writeDone(op, null, w),
+      (e: unknown) => this.writeDone(op, e ?? new Error('recording write failed'), null),
+    );
+    this.writeTails.set(a.sha, done);
+    void done.then(() => {
+      if (this.writeTails.get(a.sha) === done) this.writeTails.delete(a.sha);
+    });
+  }
+
+  /** A file is already under this content name when a write lands: keep it, or replace a leftover. */
+  private existingFile(sha: string): ExistingFile {
+    // after close(): the copy drainQueued wrote (and synced) for the row it committed
+    if (this.closed) return 'keep';
+    return this.fileInPlace(sha) ? 'keep' : 'replace';
+  }
+
+  private writeDone(op: WriteOp, err: unknown, w: { path: string; dirs: string[]; kept: boolean } | null): void {
+    if (this.writing.get(op.sha) === op) this.writing.delete(op.sha);
+    if (this.closed) return;
+    try {
+      if (w && !w.kept) this.fileSync?.add(w.path, w.dirs);
+      const sessions = new Set<string>();
+      let claimed = false;
+      for (const a of op.waiters) {
+        // dropped by the kill switch, or moved on to a newer write
+        if (a.state !== 'writing' || !this.pendingAudio.get(a.sha)?.has(a)) continue;
+        claimed = true;
+        sessions.add(a.job.session);
+        if (!op.valid) this.ensureFile(a); // its file was deleted meanwhile: write it again
+        else if (err !== null) {
+          a.state = 'failed';
+          a.error = err;
+        } else a.state = 'ready';
+      }
+      if (!claimed || !op.valid || err !== null) this.discardIfUnwanted(op.sha);
+      for (const s of sessions) this.pump(s);
+    } catch (e) {
+      this.onError(e, 'recording write');
+    }
+  }
+
+  /** Unlink the file of a sha nothing needs: no queued turn, no write in flight, no intact row. */
+  private discardIfUnwanted(sha: string): void {
+    if (!this.background || this.closed || this.writing.has(sha) || this.pendingAudio.has(sha)) return;
+    const row = this.st.recGet.get(sha);
+    if (row && row.damaged === null) return;
+    try {
+      unlinkSync(this.files.pathOf(sha));
+    } catch {
+      // not there
+    }
+  }
+
+  /** Delete a recording's file (its row is gone or damaged); queued turns that need it write it again. */
+  private removeFile(sha: string): boolean {
+    const removed = this.files.remove(sha);
+    this.fileRemoved(sha);
+    return removed;
+  }
+
+  private fileRemoved(sha: string): void {
+    if (!this.background) return;
+    const op = this.writing.get(sha);
+    if (op) {
+      // it may have landed already (and been unlinked now): its waiters write again when it is done
+      op.valid = false;
+      this.writing.delete(sha);
+    }
+    const set = this.pendingAudio.get(sha);
+    if (!set) return;
+    const lost = [...set].filter((a) => a.state === 'ready');
+    for (const a of lost) a.state = 'writing'; // none of them counts as in place any more
+    for (const a of lost) this.ensureFile(a);
+  }
+
+  private commitQueuedTurn(call: CallSummary, turn: TurnRecord, job: QueuedJob): void {
+    const audio: ReturnType<CallStore['storeAudio']> = { caller: null, reply: null };
+    for (const a of job.audio) if (a.state === 'ready') audio[a.side] = { sha: a.sha, bytes: a.bytes.length };
+    let orphans: string[] = [];
+    let ok = false;
+    try {
+      orphans = this.insertTurn(call, turn, audio);
+      ok = true;
+    } finally {
+      this.untrack(job);
+      // a failed commit leaves its files to nobody
+      for (const a of job.audio) if (!ok || a.state !== 'ready') this.discardIfUnwanted(a.sha);
+    }
+    for (const sha of orphans) this.removeFile(sha);
     this.scheduleIndexing();
+    for (const a of job.audio) if (a.state === 'failed') this.onError(a.error, `writing ${a.side} recording`);
+  }
+
+  /** close(): commit every queued step in order, writing the audio still in flight synchronously. */
+  private drainQueued(): void {
+    for (const [session, q] of [...this.queues]) {
+      this.queues.delete(session);
+      for (const job of q) {
+        for (const a of job.audio) if (a.state === 'writing') this.writeNow(a);
+        this.runJob(job);
+      }
+    }
+  }
+
+  private writeNow(a: PendingAudio): void {
+    if (this.fileInPlace(a.sha)) {
+      a.state = 'ready';
+      return;
+    }
+    try {
+      const w = this.files.write(a.sha, a.bytes, this.durability === 'full');
+      this.fileSync?.add(w.path, w.dirs);
+      a.state = 'ready';
+    } catch (e) {
+      a.state = 'failed';
+      a.error = e;
+    }
+  }
+
+  /** Kill switch: queued turns commit without recordings; writes in flight are unlinked when they land. */
+  private dropQueuedAudio(): void {
+    if (!this.background) return;
+    for (const op of this.writing.values()) op.valid = false;
+    this.writing.clear();
+    const sessions = new Set<string>();
+    for (const set of this.pendingAudio.values()) {
+      for (const a of set) {
+        a.state = 'dropped';
+        sessions.add(a.job.session);
+      }
+    }
+    this.pendingAudio.clear();
+    for (const s of sessions) this.pump(s);
   }
 
   private scheduleIndexing(): void {
@@ -925,7 +1305,7 @@ export class CallStore implements CallObserver, CallerMemory {
       for (const sha of shas) if (this.dropIfUnreferenced(sha)) orphans.push(sha);
     })();
     this.committed();
-    for (const sha of orphans) this.files.remove(sha);
+    for (const sha of orphans) this.removeFile(sha);
     return 'deleted';
   }
 
@@ -1021,7 +1401,7 @@ export class CallStore implements CallObserver, CallerMemory {
     let deleted = 0;
     let freed = 0;
     for (const [sha, bytes] of victims) {
-      if (this.files.remove(sha)) {
+      if (this.removeFile(sha)) {
         deleted++;
         freed += bytes;
       }
@@ -1052,6 +1432,7 @@ export class CallStore implements CallObserver, CallerMemory {
     this.paused = true;
     this.committed();
     const deleted = this.files.removeAll();
+    this.dropQueuedAudio();
     return { deleted_files: deleted, freed_bytes: totals.bytes ?? 0 };
   }
 
@@ -1103,14 +1484,15 @@ export class CallStore implements CallObserver, CallerMemory {
     this.committed();
     for (const m of marks) {
       result[m.damage]++;
-      if (m.damage === 'truncated') this.files.remove(m.sha);
+      if (m.damage === 'truncated') this.removeFile(m.sha);
+      else this.fileRemoved(m.sha); // queued turns that took the file as in place write it again
     }
     return result;
   }
 
   /** Delete recording files no row references (crash leftovers). Returns how many. */
   sweepOrphanRecordings(): Promise<number> {
-    return this.files.sweepOrphans((sha) => this.closed || !!this.st.recGet.get(sha));
+    return this.files.sweepOrphans((sha) => this.closed || this.pendingAudio.has(sha) || this.writeTails.has(sha) || !!this.st.recGet.get(sha));
   }
 
   // ---------------------------------------------------------------- import (used by import-upstream)

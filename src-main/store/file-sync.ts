@@ -1,8 +1,9 @@
 /**
  * Background fsync of recording files and their folders for durability 'async' (the model is
- * WalSyncer): a recording is written and renamed into place on the event loop, then the file and
- * the folder holding its name are fsynced on libuv's thread pool. Without this, a power cut soon
- * after a turn can leave a committed row pointing at an empty or missing file.
+ * WalSyncer): a recording is written and put in place (on the event loop, or by the writer thread
+ * for the store's background writes), then the file and the folder holding its name are fsynced on
+ * libuv's thread pool. Without this, a power cut soon after a turn can leave a committed row
+ * pointing at an empty or missing file.
  *
  * Coalesced: one batch in flight at a time; files added meanwhile form the next batch. The files
  * of a batch are synced before its folders (a name must not become durable before its content).
@@ -31,7 +32,8 @@ export function fsyncPathSync(path: string, isDir: boolean): void {
   }
 }
 
-async function fsyncPath(path: string, isDir: boolean): Promise<void> {
+/** fsync one file or folder on the thread pool; a path that is gone needs no sync. */
+export async function fsyncPath(path: string, isDir: boolean): Promise<void> {
   if (isDir && !SYNC_DIRS) return;
   let fh;
   try {
@@ -67,7 +69,7 @@ export class FileSyncer {
   }
 
   get idle(): boolean {
-    return this.batch === null && this.files.size === 0;
+    return this.batch === null && this.files.size === 0 && this.dirs.size === 0;
   }
 
   /** Call `cb` (synchronously) once every file added so far is synced; at once when idle. */
@@ -95,7 +97,7 @@ export class FileSyncer {
       }
       this.batch = null;
       if (this.closed) return;
-      if (this.files.size > 0) this.run();
+      if (this.files.size > 0 || this.dirs.size > 0) this.run();
       else this.settle();
     })();
   }

@@ -4,10 +4,11 @@
  * an id or number that came in with a request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlink, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fsyncPathSync } from './file-sync';
+import { fsyncPath, fsyncPathSync } from './file-sync';
+import { RecordingWriter } from './recording-writer';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -19,8 +20,14 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** How writeAsync treats a file already under the content name: see writeAsync. */
+export type ExistingFile = 'keep' | 'replace';
+
 export class RecordingFiles {
   private readonly madeDirs = new Set<string>();
+  /** temp files writeAsync is writing now (the orphan sweep leaves them alone) */
+  private readonly writingTmp = new Set<string>();
+  private readonly writer = new RecordingWriter();
 
   constructor(readonly dir: string) {}
 
@@ -66,6 +73,49 @@ export class RecordingFiles {
       }
       throw e;
     }
+  }
+
+  /**
+   * Write in the writer thread (off the event loop), for a caller that commits the row afterwards.
+   * Never replaces a file already under the content name: the temp file is linked to it (no
+   * rename), and when a file is there `existing(sha)` decides, in the tick the answer arrives —
+   * 'keep' it (the same audio, perhaps a copy the store wrote and synced meanwhile: replacing it
+   * could put unsynced data under a name a durable row points at) or 'replace' it (a leftover
+   * nothing references). The caller never runs two writes of one sha at once.
+   * `fsync`: the content before the link and the folder after it (durability 'full'); otherwise
+   * the caller syncs the returned path and folders (a new sub-folder's parents included) later.
+   * Resolves with the file and the folders to sync, or `kept: true` when an existing file was kept.
+   */
+  async writeAsync(sha: string, bytes: Uint8Array, fsync: boolean, existing: (sha: string) => ExistingFile): Promise<{ path: string; dirs: string[]; kept: boolean }> {
+    const sub = join(this.dir, sha.slice(0, 2));
+    const target = this.pathOf(sha);
+    const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    this.writingTmp.add(tmp);
+    try {
+      const r = await this.writer.write({ sub, target, tmp, bytes, fsync });
+      const dirs = r.created.length > 0 ? r.created : [sub];
+      if (!r.exists) return { path: target, dirs, kept: false };
+      if (existing(sha) === 'keep') {
+        unlink(tmp, () => undefined);
+        return { path: target, dirs, kept: true };
+      }
+      // a leftover nothing references: replaced in the tick it was judged
+      try {
+        renameSync(tmp, target);
+      } catch (e) {
+        unlink(tmp, () => undefined);
+        throw e;
+      }
+      if (fsync) await fsyncPath(sub, true);
+      return { path: target, dirs, kept: false };
+    } finally {
+      this.writingTmp.delete(tmp);
+    }
+  }
+
+  /** Stop the writer thread once its writes in flight are done. */
+  close(): void {
+    this.writer.close();
   }
 
   /** Returns whether a file was removed. */
@@ -122,7 +172,7 @@ export class RecordingFiles {
       }
       for (const name of names) {
         const sha = name.endsWith('.wav') ? name.slice(0, -4) : null;
-        const orphan = name.endsWith('.tmp') || (sha !== null && isSha256(sha) && !isReferenced(sha));
+        const orphan = name.endsWith('.tmp') ? !this.writingTmp.has(join(this.dir, sub, name)) : sha !== null && isSha256(sha) && !isReferenced(sha);
         if (!orphan) continue;
         try {
           unlinkSync(join(this.dir, sub, name));

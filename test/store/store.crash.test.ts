@@ -19,9 +19,9 @@ interface Committed {
 }
 
 /** Run the writer until it reported `atLeast` committed turns, then SIGKILL it. */
-function runAndKill(dir: string, atLeast: number): Promise<{ committed: Committed[]; signal: NodeJS.Signals | null; stderr: string }> {
+function runAndKill(dir: string, atLeast: number, mode: 'inline' | 'background' = 'inline'): Promise<{ committed: Committed[]; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, mode], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => child.kill('SIGKILL'));
     const committed: Committed[] = [];
     let buf = '';
@@ -53,10 +53,10 @@ function runAndKill(dir: string, atLeast: number): Promise<{ committed: Committe
 
 describe('store crash safety', () => {
   // a child process under tsx: generous timeout for a loaded CI machine
-  it('after SIGKILL mid-stream every reported turn is there with its audio, and open calls are interrupted', { timeout: 90_000 }, async () => {
+  it.each(['inline', 'background'] as const)('after SIGKILL mid-stream every reported turn is there with its audio, and open calls are interrupted (%s recording writes)', { timeout: 90_000 }, async (mode) => {
     const t = tempDir('store-crash-');
     cleanups.push(t.cleanup);
-    const { committed, signal } = await runAndKill(t.dir, 60);
+    const { committed, signal } = await runAndKill(t.dir, 60, mode);
     expect(signal).toBe('SIGKILL');
     expect(committed.length).toBeGreaterThanOrEqual(60);
 

@@ -203,7 +203,9 @@ function registerHistoryConfigRoutes(app: FastifyInstance, store: CallStore, ctx
 export function registerHistoryRoutes(app: FastifyInstance, store: CallStore, ctx?: GatewayContext): void {
   if (ctx) registerHistoryConfigRoutes(app, store, ctx);
   let importing = false;
-  const opts = { errorHandler };
+  // every route reading or deleting calls first waits for the turns and call steps already reported
+  // (a turn whose recordings are still being written commits a moment after turn.complete)
+  const opts = { errorHandler, preHandler: async () => store.settled() };
 
   app.get('/api/calls', opts, async (req) => store.listCalls(toQuery(parse(listQuery, req.query))));
 
