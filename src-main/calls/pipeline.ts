@@ -2,7 +2,7 @@
  * One caller turn, end to end (spec §4, with the defects of §16 fixed): session and reset handling,
  * caller policy, caller memory, forced replies, injects, ASR (cached), the passphrase gate, the reply
  * (takeover broker or local model, streamed into sentence-by-sentence TTS), stale checks before any
- * history is written, metrics, events, and the observer commit — then the phone's JSON.
+ * history is written, metrics, events, and the turn handed to the store — then the phone's JSON.
  */
 import type { Logger } from 'pino';
 import { fillOwner, type AppConfig } from '../../src-shared/config/schema';
@@ -392,10 +392,9 @@ export class TurnPipeline {
     }
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: 0, llm_model: 'inject', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
-    const stored = this.record(s, { kind: 'inject', transcript, reply: inj.text, producer: inj.producer, metrics, stale, input, replyWav: inj.wav });
+    this.record(s, { kind: 'inject', transcript, reply: inj.text, producer: inj.producer, metrics, stale, input, replyWav: inj.wav });
     bus.publish('turn.complete', s.id, { metrics: { asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0 }, transcript: '', reply: inj.text, model: 'inject', session_id: s.id, producer: inj.producer });
     const audio = b64(inj.wav);
-    await stored;
     return {
       status: 200,
       body: { ok: true, session_id: s.id, transcript, reply: inj.text, audio_base64: audio, audio_wav_base64: audio, asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0, model: 'inject' },
@@ -410,10 +409,9 @@ export class TurnPipeline {
     this.o.bus.publish('turn.no_speech', s.id, { session_id: s.id });
     const now = performance.now();
     const metrics: TurnMetrics = { asr_ms: asrMs, llm_ms: 0, tts_ms: 0, total_ms: ms1(now - t0), llm_model: '', transcriptionDelayMs: ms1(now - t0), llmTtftMs: 0, ttsTtfbMs: 0, e2eLatencyMs: ms1(now - t0) };
-    const stored = this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
+    this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
     this.o.bus.publish('turn.complete', s.id, { metrics: this.upstreamMetrics(metrics), transcript: '', reply, session_id: s.id, no_speech: true, producer: 'system' });
     const audio = b64(wav);
-    await stored;
     return { status: 200, body: { ok: true, session_id: s.id, transcript: '', reply, audio_base64: audio, audio_wav_base64: audio, metrics: this.upstreamMetrics(metrics), no_speech: true } };
   }
 
@@ -564,29 +562,33 @@ export class TurnPipeline {
       e2eLatencyMs: ms1(Math.min(now, t.spoken.firstAudioAt) - t.t0),
     };
     if (s.generation !== turnGen) {
-      await this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: true, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
+      this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: true, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
       if (s.ended) return this.endedResponse(s.id, t.input.signal);
       this.o.bus.publish('turn.stale', s.id, { session_id: s.id, reason: 'generation_changed' });
       return { status: 200, body: { ok: false, session_id: s.id, stale: true, detail: TEXT.stale } };
     }
     s.turnCount++;
     s.lastLatencyMs = metrics.total_ms;
-    const stored = this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: false, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
+    this.record(s, { kind: t.kind, transcript: t.transcript, reply: t.reply, producer: t.producer, metrics, stale: false, input: t.input, replyWav: t.spoken.wav, asr: t.asr });
     const um = this.upstreamMetrics(metrics);
     this.o.bus.publish('turn.complete', s.id, { metrics: um, transcript: t.transcript, reply: t.reply, session_id: s.id, producer: t.producer });
     this.o.bus.publish('turn.metrics', s.id, { session_id: s.id, ...metrics });
     this.o.calls.updated(s);
     const audio = b64(t.spoken.wav);
-    // the turn is committed (its recordings written off the event loop) before the phone hears it
-    await stored;
     return { status: 200, body: { ok: true, session_id: s.id, transcript: t.transcript, reply: t.reply, audio_base64: audio, audio_wav_base64: audio, metrics: um } };
   }
 
-  /** Tell the observers about the turn; resolves once they stored it (the store commits it). */
+  /**
+   * Hand the turn to the observers. The phone's answer does not wait for the store: the call store
+   * writes the recordings off the event loop and commits the turn a few milliseconds later, in order
+   * with everything else of the call, and the history API waits for what is queued before it reads.
+   * A crash loses at most this turn — the turn in flight (with durability 'async' the WAL fsync came
+   * after the answer anyway).
+   */
   private record(
     s: Session,
     t: { kind: TurnKind; transcript: string; reply: string; producer: string; metrics: TurnMetrics; stale: boolean; input: TurnInput; replyWav?: Uint8Array; asr?: TimedAsr },
-  ): Promise<void> {
+  ): void {
     const callerAudio = t.kind === 'forced' ? undefined : t.input.audio;
     const rec: TurnRecord = {
       session_id: s.id,
@@ -605,6 +607,6 @@ export class TurnPipeline {
       asrSegments: t.asr?.segments?.map((x) => ({ start: x.start, end: x.end, text: x.text })),
       noSpeechProb: t.asr?.noSpeechProb,
     };
-    return this.o.calls.notify('turnCompleted', s.summaryView(), rec);
+    void this.o.calls.notify('turnCompleted', s.summaryView(), rec); // failures are logged by notify
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The real app writes recordings off the event loop (CallStore recordingWrites 'background'): a
- * phone's answer still means the turn is committed with its recordings, stopping the app with turns
- * in flight loses none, and the caller audio is hashed once per request.
+ * The real app writes recordings off the event loop (CallStore recordingWrites 'background'): the
+ * phone's answer does not wait for them, the turn is committed with its recordings once they are
+ * written and the history API waits for that before it reads, stopping the app with turns in flight
+ * loses none, and the caller audio is hashed once per request.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -58,23 +59,26 @@ function committedTurns(dataDir: string, sessionId: string): { idx: number; call
 }
 
 describe('recordings written off the event loop, through the real app', () => {
-  it('the phone gets its answer only once the turn is committed with its recordings', async () => {
+  it('the phone gets its answer without waiting for the recording write; the turn is committed with its recordings once written, and the history API waits for it', async () => {
     const gw = await gateway();
     const phone = new PhoneSim(gw.url, gw.bearer);
     await phone.greeting('Hello.');
+    await fetch(`${gw.url}/api/calls/${phone.sessionId}`); // the greeting is committed (reads wait for it)
     const wav = utterance(2, 24000, 7);
     const gate = holdWrites();
-    let answered = false;
-    const said = phone.say(wav).then((r) => ((answered = true), r));
-    for (let i = 0; i < 200 && gate.held() === 0; i++) await tick(10);
-    await tick(100);
-    expect(gate.held()).toBeGreaterThan(0);
-    expect(answered).toBe(false); // the turn waits for its recordings
-    expect(committedTurns(gw.dataDir, phone.sessionId).map((t) => t.idx)).toEqual([0]); // only the greeting
-    gate.release();
-    const r = await said;
+    const r = await phone.say(wav); // answered while the writes are held
     expect(r.status).toBe(200);
-    // the moment the phone has its answer, the turn and its audio are on record
+    expect(r.reply).toBeTruthy();
+    expect(gate.held()).toBeGreaterThan(0);
+    expect(committedTurns(gw.dataDir, phone.sessionId).map((t) => t.idx)).toEqual([0]); // only the greeting so far
+    // a history read waits for what is queued: it answers once the turn is committed, and shows it
+    let read = false;
+    const detail = fetch(`${gw.url}/api/calls/${phone.sessionId}`).then(async (res) => ((read = true), (await res.json()) as { turns: { transcript: string; recordings: { caller: unknown; reply: unknown } }[] }));
+    await tick(150);
+    expect(read).toBe(false);
+    gate.release();
+    const d = await detail;
+    expect(d.turns).toHaveLength(2);
     const turns = committedTurns(gw.dataDir, phone.sessionId);
     expect(turns.map((t) => t.idx)).toEqual([0, 1]);
     expect(turns[1].caller_sha).toBe(sha(wav));

@@ -182,8 +182,10 @@ export function historyConfigView(ctx: GatewayContext, store: CallStore) {
 }
 
 function registerHistoryConfigRoutes(app: FastifyInstance, store: CallStore, ctx: GatewayContext): void {
-  app.get('/api/config/history', async () => historyConfigView(ctx, store));
-  app.post('/api/config/history', async (req, reply) => {
+  // the view counts the stored recordings: first the turns already answered (see registerHistoryRoutes)
+  const settled = { preHandler: async () => store.settled() };
+  app.get('/api/config/history', settled, async () => historyConfigView(ctx, store));
+  app.post('/api/config/history', settled, async (req, reply) => {
     const body = objectBody(reply, req.body);
     if (!body) return reply;
     const { patch, unknown } = pick(body, {}, HISTORY_SETTING_KEYS);
