@@ -99,7 +99,7 @@ export function EnginesSettings() {
         <p className="muted small">Used when the language model engine is built-in (Settings › Language model).</p>
         <div className="grid-2">
           <SelectField label="GGUF model" value={d.llama_model} options={modelChoices(installed, 'llm', d.llama_model, 'Best installed model')} onChange={(v) => set({ llama_model: v })} error={e.llama_model} />
-          <NumberField label="llama.cpp threads (0 = the free cores)" value={d.llama_threads} min={0} max={64} step={1} onChange={(v) => set({ llama_threads: v })} error={e.llama_threads} />
+          <NumberField label="llama.cpp threads (0 = automatic)" value={d.llama_threads} min={0} max={64} step={1} onChange={(v) => set({ llama_threads: v })} error={e.llama_threads} />
           <NumberField label="Context size (tokens, 0 = automatic)" value={d.llama_context_size} min={0} max={131072} step={256} onChange={(v) => set({ llama_context_size: v })} error={e.llama_context_size} />
           <NumberField label="Calls kept warm" value={d.llama_max_sessions} min={1} max={16} step={1} onChange={(v) => set({ llama_max_sessions: v })} error={e.llama_max_sessions} hint="Each keeps its conversation cached; more use more memory." />
         </div>

@@ -28,7 +28,7 @@ export const engineKeys = {
   // ---- embedded llama.cpp LLM ----
   /** GGUF chat model: a catalogue id, a file name in models_dir, or an absolute path; empty = `llm_model` if it names a .gguf file, else the best installed one. */
   llama_model: z.string().default(''),
-  /** Threads for llama.cpp; 0 = the free cores (cores − 1, at least 1: more threads than free cores spin and crawl). */
+  /** Threads for llama.cpp; 0 = automatic: every core on 1–2 cores, else the free cores (cores − 1). */
   llama_threads: z.number().int().min(0).max(64).default(0),
   /** Context window per call in tokens; 0 = min(model's, 4096). */
   llama_context_size: z.number().int().min(0).max(131072).default(0),
