@@ -11,7 +11,7 @@ import { CallManager } from './calls/manager';
 import { LatencyWindow } from './calls/latency';
 import { TurnPipeline } from './calls/pipeline';
 import type { ReplyBroker } from './calls/broker';
-import { InMemoryCallerMemory, type CallerMemory, type CallObserver } from './calls/types';
+import { InMemoryCallerMemory, type CallerMemory, type CallObserver, type RunTurn } from './calls/types';
 import { ConfigStore, writeFileAtomic } from './config/store';
 import { defaultProviders } from './engines/providers';
 import { ModelManager, modelsDirFor } from './models/manager';
@@ -146,7 +146,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // call history: every turn committed as it completes; caller memory lives here too
   const history = CallStore.open(dataDir, {
     settings: () => config.get(),
-    // recordings are written off the event loop; each turn is committed before the phone gets its answer
+    // recordings are written off the event loop; a turn commits a few ms after the phone has its answer
     recordingWrites: 'background',
     onError: (err, context) => logger.error({ err, context }, 'call history'),
   });
@@ -179,8 +179,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   ext.onStop.push(() => agentInterface.stop());
 
   // mock calls: real sessions whose audio is this computer's microphone and speakers
+  const runMockTurn: RunTurn = (input) => pipeline.run(input, 'mock');
   const mockCalls = new MockCallManager({
-    runTurn: (input) => pipeline.run(input, 'mock'),
+    runTurn: runMockTurn,
     bus,
     getConfig: () => config.get(),
     endSession: (sid, reason) => void calls.end(sid, reason),
@@ -197,7 +198,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   ext.routes.push((app) =>
     registerMockCallRoutes(app, mockCalls, {
-      runTurn: (input) => pipeline.run(input, 'mock'),
+      runTurn: runMockTurn,
       sourceOf: (sid) => calls.get(sid)?.source,
       end: (sid) => calls.end(sid, 'mock_stopped'),
     }),

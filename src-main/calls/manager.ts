@@ -12,9 +12,6 @@ import { PendingDials } from './pending-dials';
 import { Session, type SessionSource } from './session';
 import type { CallerMemory, CallObserver, EndReason, ReplyCut } from './types';
 
-/** what notify returns when no observer returned a promise */
-const SETTLED: Promise<void> = Promise.resolve();
-
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function isSafeSessionId(id: string): boolean {
@@ -92,24 +89,21 @@ export class CallManager {
   }
 
   /**
-   * Tell every observer, synchronously and in order. Resolves once the promises observers returned
-   * (the store's turn commit) have settled; at once when none did. Never rejects.
+   * Tell every observer, synchronously and in order. An observer may finish later (the store
+   * committing a turn once its recordings are written): nobody waits, a failure is logged.
    */
-  notify<K extends keyof CallObserver>(kind: K, ...args: Parameters<NonNullable<CallObserver[K]>>): Promise<void> {
-    let pending: Promise<void>[] | undefined;
+  notify<K extends keyof CallObserver>(kind: K, ...args: Parameters<NonNullable<CallObserver[K]>>): void {
+    const failed = (e: unknown) => void this.opts.logger?.error({ err: e, observer: kind }, 'call observer failed');
     for (const o of this.observers) {
       const f = o[kind] as ((...a: unknown[]) => unknown) | undefined;
       if (!f) continue;
       try {
         const r = f.apply(o, args);
-        if (r instanceof Promise) {
-          (pending ??= []).push(r.then(undefined, (e: unknown) => void this.opts.logger?.error({ err: e, observer: kind }, 'call observer failed')));
-        }
+        if (r instanceof Promise) r.catch(failed);
       } catch (e) {
-        this.opts.logger?.error({ err: e, observer: kind }, 'call observer failed');
+        failed(e);
       }
     }
-    return pending ? Promise.all(pending).then(() => undefined) : SETTLED;
   }
 
   get(id: string): Session | undefined {

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { fillOwner, type AppConfig } from '../../src-shared/config/schema';
 import { parseWav, WavError } from '../../src-shared/audio/wav';
-import { isNumberKey, normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
+import { callerKeys, normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
 import { safeText } from '../../src-shared/text/sanitize';
 import type { EventBus } from '../events/bus';
 import type { Engines } from '../engines/types';
@@ -183,14 +183,13 @@ export class TurnPipeline {
 
     // caller memory is loaded only once the caller passed the policy (§16 #26)
     if (reset && s.number) {
-      const key = numberKey(s.number, cfg.caller_country_code);
       // earlier versions keyed callers by the number as written (0049…, 0170…): found there, it moves
-      const legacy = normalizeNumber(s.number);
+      const { key, legacy } = callerKeys(s.number, cfg.caller_country_code);
       s.memoryKey = key;
       if (key) {
         if (cfg.keep_history) {
           let mem = this.callerMemory(key);
-          if (!mem && legacy !== key && isNumberKey(legacy)) {
+          if (!mem && legacy) {
             mem = this.callerMemory(legacy);
             if (mem) s.memoryLegacyKey = legacy;
           }
@@ -200,7 +199,7 @@ export class TurnPipeline {
           }
         } else {
           this.forgetCaller(key);
-          if (legacy !== key && isNumberKey(legacy)) this.forgetCaller(legacy);
+          if (legacy) this.forgetCaller(legacy);
         }
       }
     }
@@ -607,6 +606,6 @@ export class TurnPipeline {
       asrSegments: t.asr?.segments?.map((x) => ({ start: x.start, end: x.end, text: x.text })),
       noSpeechProb: t.asr?.noSpeechProb,
     };
-    void this.o.calls.notify('turnCompleted', s.summaryView(), rec); // failures are logged by notify
+    this.o.calls.notify('turnCompleted', s.summaryView(), rec);
   }
 }

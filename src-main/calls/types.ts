@@ -94,14 +94,15 @@ export interface TurnRecord {
 
 /**
  * Observers see every call lifecycle step synchronously, in order, before the phone gets its
- * response — the store commits each turn here, so a crash loses at most the turn in flight.
+ * response. The store commits each turn here, or (recordings written off the event loop) a few
+ * milliseconds later, in order — a crash loses at most the turn in flight.
  */
 export interface CallObserver {
   callStarted?(call: CallSummary): void;
   callUpdated?(call: CallSummary): void;
   /**
    * May return a promise that resolves once the turn is stored (the store writing its recordings
-   * off the event loop): the pipeline waits for it before the phone gets its answer.
+   * off the event loop); the pipeline does not wait for it (a rejection is logged).
    */
   turnCompleted?(call: CallSummary, turn: TurnRecord): void | Promise<void>;
   /** events of note: takeover, release, inject, policy rejection, errors, auth */

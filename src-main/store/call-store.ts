@@ -6,10 +6,10 @@
  * flight. Storage failures never propagate into a call: they go to `onError`.
  *
  * With `recordingWrites: 'background'` (the app) a turn's WAVs are written by a writer thread
- * (recording-writer.ts): turnCompleted returns a promise that resolves when the turn is committed
- * (the pipeline waits for it before the phone gets its answer, so "committed when it completes"
- * still holds), and the observer calls of one call are applied in the order they arrived (see
- * "background recording writes" below).
+ * (recording-writer.ts) and the turn commits once they are in place, a few milliseconds after the
+ * phone got its answer (a crash loses at most that turn); turnCompleted returns a promise that
+ * resolves at the commit, the observer calls of one call are applied in the order they arrived (see
+ * "background recording writes" below), and readers that must see every turn await `settled()`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync, unlinkSync } from 'node:fs';

@@ -43,6 +43,16 @@ export function numberKey(raw: string, countryCode = ''): string | null {
   return n.length <= 32 ? n : null;
 }
 
+/**
+ * A caller's memory key (`numberKey`) and, when it differs, the key an earlier version stored the
+ * same caller under — the number as written (0049…, 0170…) — so that memory can be found and moved.
+ */
+export function callerKeys(raw: string, countryCode = ''): { key: string | null; legacy: string | null } {
+  const key = numberKey(raw, countryCode);
+  const written = normalizeNumber(String(raw ?? ''));
+  return { key, legacy: key && written !== key && isNumberKey(written) ? written : null };
+}
+
 /** Mask a number for logs and the default console view: keep a prefix and the last two digits. */
 export function maskNumber(raw: string): string {
   const n = normalizeNumber(raw);

@@ -1,6 +1,6 @@
 /** Phone numbers: upstream normalisation, dial-safety, path-safe keys and masking for logs. */
 import { describe, expect, it } from 'vitest';
-import { dialableNumber, maskNumber, normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
+import { callerKeys, dialableNumber, maskNumber, normalizeNumber, numberKey } from '../../src-shared/text/phone-number';
 
 describe('normalizeNumber (upstream: remove whitespace, "-", "(" and ")")', () => {
   it('removes exactly those characters', () => {
@@ -90,6 +90,16 @@ describe('numberKey (keys stored caller data; must be safe as a file name)', () 
       expect(k).toMatch(/^[+0-9*#]+$/);
       expect(k).not.toMatch(/^\.|[/\\]/);
     }
+  });
+});
+
+describe('callerKeys (caller memory, and where an earlier version stored it)', () => {
+  it('gives the number as written as the legacy key only when it differs and is a key', () => {
+    expect(callerKeys('0049 170 1234567')).toEqual({ key: '+491701234567', legacy: '00491701234567' });
+    expect(callerKeys('0170 1234567', '49')).toEqual({ key: '+491701234567', legacy: '01701234567' });
+    expect(callerKeys('+49 170 1234567')).toEqual({ key: '+491701234567', legacy: null });
+    expect(callerKeys('+49.170.1234567')).toEqual({ key: '+491701234567', legacy: null }); // '+49.170.…' was never a key
+    expect(callerKeys('anonymous')).toEqual({ key: null, legacy: null });
   });
 });
 

@@ -16,7 +16,7 @@ import { isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { COUNTRY_CODE, normalizeNumber, numberKey } from '../../../src-shared/text/phone-number';
+import { callerKeys, COUNTRY_CODE, normalizeNumber } from '../../../src-shared/text/phone-number';
 import type { EndReason } from '../../calls/types';
 import type { CallStore } from '../../store/call-store';
 import { callAsText } from '../../store/export';
@@ -295,11 +295,10 @@ export function registerHistoryRoutes(app: FastifyInstance, store: CallStore, ct
 
   app.delete('/api/caller-history/:number', opts, async (req) => {
     const { number } = parse(numberParams, req.params);
-    const key = numberKey(number, ctx?.config.get().caller_country_code);
+    // also under the number as written, where an earlier version keyed it
+    const { key, legacy } = callerKeys(number, ctx?.config.get().caller_country_code);
     if (!key) throw new BadInput('number: not a phone number (use digits, an optional leading +, * and #; spaces, dashes and brackets are ignored)');
-    // and under the number as written, where an earlier version keyed it
-    const legacy = normalizeNumber(number);
-    const deleted = [store.delete(key), legacy !== key && store.delete(legacy)].some(Boolean);
+    const deleted = [store.delete(key), legacy !== null && store.delete(legacy)].some(Boolean);
     return { ok: deleted, number };
   });
 

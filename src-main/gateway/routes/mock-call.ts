@@ -118,7 +118,6 @@ export function registerMockCallRoutes(app: FastifyInstance, manager: MockCallMa
     const source = sid ? browser.sourceOf(sid) : undefined;
     // a phone call (or an API session) cannot be continued as a mock call
     if (source !== undefined && source !== 'mock') return reply.code(409).send({ detail: `session ${sid} is not a mock call` });
-    input.peer = undefined;
     const r = await browser.runTurn(input);
     return reply.code(r.status).send(r.body);
   });
