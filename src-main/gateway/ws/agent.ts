@@ -20,7 +20,8 @@ import { nextClientId, producerOf, type AgentClient } from '../../agents/client'
 import { DEFAULT_AGENT_NAME, DEFAULT_OPERATOR_NAME } from '../../agents/hub';
 import type { AgentRuntime } from '../../agents/runtime';
 import type { GatewayContext } from '../context';
-import { forward, parseFrame } from './events';
+import { parseFrame } from './events';
+import { Outbox } from './outbox';
 
 /** Slow commands one connection may have running at once (replies and pings are never limited). */
 export const MAX_INFLIGHT = 64;
@@ -39,14 +40,14 @@ class SocketClient implements AgentClient {
   readonly transport = 'ws' as const;
   readonly connectedAt = Date.now() / 1000;
   inflight = 0;
-  constructor(private readonly socket: WebSocket, public name: string, public kind: 'agent' | 'operator') {}
+  constructor(private readonly out: Outbox, public name: string, public kind: 'agent' | 'operator') {}
 
   get connected(): boolean {
-    return this.socket.readyState === this.socket.OPEN;
+    return this.out.open;
   }
 
   send(frame: OutboundFrame): void {
-    forward(this.socket, JSON.stringify(frame));
+    this.out.send(JSON.stringify(frame));
   }
 }
 
@@ -58,8 +59,9 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
   app.get('/api/agent/ws', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
     const q = Query.safeParse(req.query ?? {});
     const role = (q.success && q.data.role) || 'agent';
-    const client = new SocketClient(socket, (q.success && q.data.name) || (role === 'operator' ? DEFAULT_OPERATOR_NAME : DEFAULT_AGENT_NAME), role);
-    const off = rt.bus.subscribe((_e, json) => forward(socket, json));
+    const out = new Outbox(socket, req.socket);
+    const client = new SocketClient(out, (q.success && q.data.name) || (role === 'operator' ? DEFAULT_OPERATOR_NAME : DEFAULT_AGENT_NAME), role);
+    const off = rt.bus.subscribe((_e, json) => out.send(json));
     hub.connect(client);
     if (!q.success) client.send({ type: 'error', detail: `invalid connection query: ${describeFrameIssues(q.error)}; connected as "${client.name}"`, for: 'hello' });
 
@@ -70,7 +72,7 @@ export function registerAgentSocket(app: FastifyInstance, _ctx: GatewayContext, 
     socket.on('close', gone);
     socket.on('error', gone);
     socket.on('message', (raw) => {
-      const msg = parseFrame(socket, raw);
+      const msg = parseFrame(out, raw);
       if (msg) onFrame(msg);
     });
 

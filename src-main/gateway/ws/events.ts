@@ -1,7 +1,7 @@
 /**
  * `WS /ws/events`: every bus event in upstream's envelope. `{"type":"ping"}` → `{"type":"pong"}`;
  * anything else that is not a known frame gets `{type:"error", detail, for}` and the socket stays up.
- * A client that stops reading is disconnected instead of growing memory without bound.
+ * A client that stops reading is disconnected instead of growing memory without bound (see Outbox).
  *
  * `?operator=<name>` (ours): the console names the operator it acts as on the REST operator routes;
  * while no events socket of that name is open, that operator's takeovers end (see AgentHub).
@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { AgentName } from '../../../src-shared/protocol/agent';
 import type { GatewayContext } from '../context';
+import { Outbox } from './outbox';
 
 /** Told when an events socket naming an operator opens; the returned function is called once when it closes. */
 export type EventsSocketWatcher = (operator: string) => () => void;
@@ -30,38 +31,27 @@ function operatorOf(req: FastifyRequest): string | null {
   return r.success ? r.data : null;
 }
 
-export const MAX_BUFFERED = 8 * 1024 * 1024;
-
 /** Parse a client frame into an object or answer with an error frame. */
-export function parseFrame(socket: WebSocket, raw: unknown): Record<string, unknown> | null {
+export function parseFrame(out: Outbox, raw: unknown): Record<string, unknown> | null {
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
-    socket.send(JSON.stringify({ type: 'error', detail: 'invalid JSON frame', for: null }));
+    out.send(JSON.stringify({ type: 'error', detail: 'invalid JSON frame', for: null }));
     return null;
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) {
-    socket.send(JSON.stringify({ type: 'error', detail: 'frame must be a JSON object', for: null }));
+    out.send(JSON.stringify({ type: 'error', detail: 'frame must be a JSON object', for: null }));
     return null;
   }
   return v as Record<string, unknown>;
 }
 
-/** Send a bus event to a socket, closing it when it has fallen too far behind. */
-export function forward(socket: WebSocket, json: string): void {
-  if (socket.readyState !== socket.OPEN) return;
-  if (socket.bufferedAmount > MAX_BUFFERED) {
-    socket.close(1013, 'client too slow');
-    return;
-  }
-  socket.send(json);
-}
-
 export function registerEventsSocket(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/ws/events', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
-    const unsubscribe = ctx.bus.subscribe((_e, json) => forward(socket, json));
+    const out = new Outbox(socket, req.socket);
+    const unsubscribe = ctx.bus.subscribe((_e, json) => out.send(json));
     const operator = operatorOf(req);
     const detach = operator ? [...(watchers.get(ctx) ?? [])].map((w) => w(operator)) : [];
     let closed = false;
@@ -72,10 +62,10 @@ export function registerEventsSocket(app: FastifyInstance, ctx: GatewayContext):
       for (const d of detach) d();
     };
     socket.on('message', (raw) => {
-      const msg = parseFrame(socket, raw);
+      const msg = parseFrame(out, raw);
       if (!msg) return;
-      if (msg.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-      else socket.send(JSON.stringify({ type: 'error', detail: `unknown frame type ${JSON.stringify(msg.type ?? null)}`, for: msg.type ?? null }));
+      if (msg.type === 'ping') out.send(JSON.stringify({ type: 'pong' }));
+      else out.send(JSON.stringify({ type: 'error', detail: `unknown frame type ${JSON.stringify(msg.type ?? null)}`, for: msg.type ?? null }));
     });
     socket.on('close', off);
     socket.on('error', off);
