@@ -349,7 +349,7 @@ export class TurnPipeline {
       wav = this.speech.silenceWav(300);
     }
     const audio = b64(wav);
-    return { status: 200, body: { ok: false, session_id: sid, ended: true, detail: TEXT.ended, hangup: true, reply: text, audio_base64: audio, audio_wav_base64: audio } };
+    return { status: 200, body: { ok: false, session_id: sid, ended: true, detail: TEXT.ended, hangup: true, reply: text, audio_base64: audio } };
   }
 
   private async reject(s: Session, reason: string, signal?: AbortSignal): Promise<TurnResponse> {
@@ -365,7 +365,7 @@ export class TurnPipeline {
     }
     this.o.calls.end(s.id, 'rejected');
     const audio = b64(wav);
-    return { status: 200, body: { ok: false, rejected: true, reason, session_id: s.id, reply: text, audio_base64: audio, audio_wav_base64: audio } };
+    return { status: 200, body: { ok: false, rejected: true, reason, session_id: s.id, reply: text, audio_base64: audio } };
   }
 
   private async deliverInject(s: Session, input: TurnInput, t0: number, turnGen: number): Promise<TurnResponse> {
@@ -396,7 +396,7 @@ export class TurnPipeline {
     const audio = b64(inj.wav);
     return {
       status: 200,
-      body: { ok: true, session_id: s.id, transcript, reply: inj.text, audio_base64: audio, audio_wav_base64: audio, asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0, model: 'inject' },
+      body: { ok: true, session_id: s.id, transcript, reply: inj.text, audio_base64: audio, asr_ms: 0, llm_ms: 0, tts_ms: 0, total_ms: 0, model: 'inject' },
     };
   }
 
@@ -411,7 +411,7 @@ export class TurnPipeline {
     this.record(s, { kind: 'no_speech', transcript: '', reply: '', producer: 'system', metrics, stale: s.generation !== turnGen, input, replyWav: undefined, asr });
     this.o.bus.publish('turn.complete', s.id, { metrics: this.upstreamMetrics(metrics), transcript: '', reply, session_id: s.id, no_speech: true, producer: 'system' });
     const audio = b64(wav);
-    return { status: 200, body: { ok: true, session_id: s.id, transcript: '', reply, audio_base64: audio, audio_wav_base64: audio, metrics: this.upstreamMetrics(metrics), no_speech: true } };
+    return { status: 200, body: { ok: true, session_id: s.id, transcript: '', reply, audio_base64: audio, metrics: this.upstreamMetrics(metrics), no_speech: true } };
   }
 
   private async passphrase(s: Session, turnGen: number, transcript: string, input: TurnInput, t0: number, asrMs: number, transcriptAt: number): Promise<TurnResponse> {
@@ -574,7 +574,7 @@ export class TurnPipeline {
     this.o.bus.publish('turn.metrics', s.id, { session_id: s.id, ...metrics });
     this.o.calls.updated(s);
     const audio = b64(t.spoken.wav);
-    return { status: 200, body: { ok: true, session_id: s.id, transcript: t.transcript, reply: t.reply, audio_base64: audio, audio_wav_base64: audio, metrics: um } };
+    return { status: 200, body: { ok: true, session_id: s.id, transcript: t.transcript, reply: t.reply, audio_base64: audio, metrics: um } };
   }
 
   /**

@@ -15,7 +15,6 @@ export interface TurnAnswer {
   session_id?: string;
   reply?: string;
   transcript?: string;
-  audio_wav_base64?: string;
   audio_base64?: string;
   hangup?: boolean;
   rejected?: boolean;
@@ -115,7 +114,7 @@ export class BrowserMockCall {
     }
     if (r.session_id) this.sessionId = r.session_id;
     if (r.reply && !r.no_speech) this.o.onTurn?.({ transcript: r.transcript ?? '', reply: r.reply });
-    const b64 = r.audio_wav_base64 || r.audio_base64;
+    const b64 = r.audio_base64;
     if (b64 && !r.no_speech && !this.stopped) await this.play(b64);
     if (r.hangup || r.rejected) await this.stop();
     return true;

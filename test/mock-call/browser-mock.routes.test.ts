@@ -37,7 +37,7 @@ describe('browser mock call routes', () => {
     const turn = await mockTurn([['reset_session', 'false'], ['session_id', sid]], utterance(1, 16000, 3));
     expect(turn.status).toBe(200);
     expect(turn.json).toMatchObject({ ok: true, session_id: sid });
-    expect(typeof turn.json.audio_wav_base64).toBe('string');
+    expect(typeof turn.json.audio_base64).toBe('string');
     const started = await stream.waitFor((e) => e.type === 'session.started' && e.session_id === sid);
     expect(started.data.direction).toBe('mock');
 
