@@ -3,10 +3,10 @@
  * call detail show the heard part normally and the rest struck through, with a text label and
  * screen-reader text saying it was not heard (not colour alone).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { consoleSession, getJson, waitForText } from './helpers/console-app';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 
@@ -32,23 +32,15 @@ async function expectCut(line: Locator): Promise<void> {
 }
 
 describe.skipIf(!HAS_CHROMIUM)('console: a reply cut by barge-in (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let phone: PhoneSim;
 
-  beforeAll(async () => {
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
-    page = browser.page;
+  beforeAll(() => {
+    ({ gw, page } = session);
     phone = new PhoneSim(gw.url, gw.bearer, '+4917012345678');
     gw.engines.reply = () => LONG;
-  }, 120_000);
-
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
   });
 
   it('the live transcript strikes through what the caller did not hear, as soon as turn.interrupted arrives', async () => {

@@ -4,11 +4,11 @@
  * phone actually hears — take over, draft, hand back, say now, steer, hang up, taking a call from an
  * external agent — including a takeover done with the keyboard only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, getJson, startConsoleGateway, transcriptLines, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { callCard, consoleSession, getJson, transcriptLines, waitForText } from './helpers/console-app';
 import type { EventEnvelope } from '../src-shared/protocol/events';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
@@ -16,8 +16,8 @@ import type { TestGateway } from '../test/helpers/gateway';
 const GREETING = 'Hello, this is the assistant of the owner.';
 
 describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let phone: PhoneSim;
   let sid = '';
@@ -25,18 +25,10 @@ describe.skipIf(!HAS_CHROMIUM)('operator console: live calls and takeover (needs
   const busEvents: EventEnvelope[] = [];
   const speak = () => phone.say(utterance(1.2, 24000, seed++));
 
-  beforeAll(async () => {
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
-    page = browser.page;
+  beforeAll(() => {
+    ({ gw, page } = session);
     phone = new PhoneSim(gw.url, gw.bearer, '+4917012345678');
     gw.app.ctx.bus.subscribe((e) => busEvents.push(e));
-  }, 120_000);
-
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
   });
 
   it('shows an empty state that says what to do next', async () => {

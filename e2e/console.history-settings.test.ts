@@ -8,31 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { consoleSession, getJson, waitForText } from './helpers/console-app';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 import { upstreamCaller, upstreamSession, upstreamTurn, writeUpstreamDir } from '../test/helpers/upstream-fixtures';
 
 describe.skipIf(!HAS_CHROMIUM)('console settings: history (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let tmp: string;
 
-  beforeAll(async () => {
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
-    page = browser.page;
+  beforeAll(() => {
+    ({ gw, page } = session);
     tmp = mkdtempSync(join(tmpdir(), 'cf-upstream-'));
-  }, 120_000);
-
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
+
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('recording settings round-trip; an invalid value is shown next to its field and nothing changes', async () => {
     await page.goto(`${gw.url}/#/settings/history`);

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { consoleSession, getJson, waitForText } from './helpers/console-app';
 import type { TestGateway } from '../test/helpers/gateway';
 import { buildTrack, hasBinary, missingSpeechTools } from '../test/helpers/speech-fixtures';
 import { alsaHome, type AlsaHome } from '../test/mock-call/helpers';
@@ -19,31 +19,29 @@ const missing = [...missingSpeechTools(), ...(hasBinary('aplay') ? [] : ['alsa-u
 
 describe.skipIf(!HAS_CHROMIUM || missing.length > 0)(`console: mock call on the gateway computer (needs /usr/bin/chromium, ${missing.join(', ') || 'espeak-ng, sox, alsa-utils'})`, { timeout: 120_000 }, () => {
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let dir: string;
   let wav: string;
   let alsa: AlsaHome;
 
+  // before the gateway starts (and after it stops): the caller's recording, and the ALSA home that
+  // makes the speaker child started by the gateway play into a file
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cf-e2e-mock-'));
     wav = join(dir, 'caller.wav');
     const track = await buildTrack([{ pause: 400 }, { say: 'Hello, I would like to book a table.' }, { pause: 1200 }]);
     await writeFile(wav, track.wav);
     alsa = await alsaHome();
-    alsa.activate(); // the speaker child started by the gateway plays into a file
-    gw = await startConsoleGateway({ config: { mock_barge_in: true } });
-    browser = await launchBrowser();
-    page = browser.page;
+    alsa.activate();
   }, 120_000);
 
   afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
     await alsa?.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
+
+  const session = consoleSession({ config: { mock_barge_in: true } });
+  beforeAll(() => ({ gw, page } = session));
 
   it('replays a recording as the caller: the call runs, the replies play, History has it as a mock call', async () => {
     await page.goto(`${gw.url}/#/mock`);

@@ -5,28 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { consoleSession, getJson, waitForText } from './helpers/console-app';
 import type { TestGateway } from '../test/helpers/gateway';
 
 describe.skipIf(!HAS_CHROMIUM)('console settings: mock calls (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
 
-  beforeAll(async () => {
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
-    page = browser.page;
-  }, 120_000);
-
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
-  });
+  beforeAll(() => ({ gw, page } = session));
 
   const savedFile = () => JSON.parse(readFileSync(join(gw.dataDir, 'config.json'), 'utf8')) as Record<string, unknown>;
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildConsole, HAS_CHROMIUM, launchBrowser, type BrowserSession } from './helpers/browser';
-import { getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { buildConsole, HAS_CHROMIUM, type BrowserSession } from './helpers/browser';
+import { consoleSession, getJson, waitForText } from './helpers/console-app';
 import { PhoneSim } from '../test/helpers/phone-sim';
 import { startGateway, type TestGateway } from '../test/helpers/gateway';
 import { writeWhisperModel } from '../test/helpers/model-writers';
@@ -21,24 +21,17 @@ import { CATALOGUE } from '../src-main/models/catalogue';
 const GREETING = 'Hello, this is the assistant of the owner.';
 
 describe.skipIf(!HAS_CHROMIUM)('operator console, more views (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let tmp: string;
 
-  beforeAll(async () => {
+  beforeAll(() => {
+    ({ gw, page } = session);
     tmp = mkdtempSync(join(tmpdir(), 'cf-more-'));
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
-    page = browser.page;
-  }, 120_000);
-
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
-    rmSync(tmp, { recursive: true, force: true });
   });
+
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('history: a call that starts and ends appears in the open list without a reload', async () => {
     await page.goto(`${gw.url}/#/history`);
@@ -117,18 +110,17 @@ describe.skipIf(!HAS_CHROMIUM)('first run: an engine without a model (needs /usr
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'cf-firstrun-'));
     server = await startFileServer();
-    // the real engine set (not the instant test engines): whisper finds no model in the empty models folder
-    gw = await startGateway({ app: { consoleDir: await buildConsole(), engines: undefined }, config: { asr_engine: 'whisper', llm_engine: 'openai', llm_base_url: 'http://127.0.0.1:9/v1', tts_engine: 'espeak' } });
-    browser = await launchBrowser();
-  }, 120_000);
-
+  });
   afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
     await server?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
+
+  // the real engine set (not the instant test engines): whisper finds no model in the empty models folder
+  const session = consoleSession({
+    gateway: async () => startGateway({ app: { consoleDir: await buildConsole(), engines: undefined }, config: { asr_engine: 'whisper', llm_engine: 'openai', llm_base_url: 'http://127.0.0.1:9/v1', tts_engine: 'espeak' } }),
+  });
+  beforeAll(() => ({ gw, browser } = session));
 
   it('shows what is missing, downloads the recommended model with progress, and goes away', async () => {
     const h = (await getJson(`${gw.url}/api/status`)).engines.health;

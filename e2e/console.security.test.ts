@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot, type BrowserSession } from './helpers/browser';
+import { callCard, consoleSession, getJson, waitForText } from './helpers/console-app';
 import { PhoneSim } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 
@@ -34,27 +34,23 @@ agent.onerror = () => done('agent', 'error');
 }
 
 describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession();
   let gw: TestGateway;
   let browser: BrowserSession;
   let foreign: Server;
   let foreignUrl = '';
 
   beforeAll(async () => {
-    gw = await startConsoleGateway();
-    browser = await launchBrowser();
+    ({ gw, browser } = session);
     foreign = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(attackerPage(gw.url));
     });
     await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
     foreignUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((r) => foreign?.close(r));
-    await gw?.close();
   });
+
+  afterAll(() => new Promise((r) => foreign?.close(r)));
 
   it('a page from another origin can neither change settings, read the API nor open its sockets', async () => {
     const before = await getJson(`${gw.url}/api/config/llm`);
@@ -99,18 +95,10 @@ describe.skipIf(!HAS_CHROMIUM)('operator console security (needs /usr/bin/chromi
 });
 
 describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession({ config: { agent_token_required: true } });
   let gw: TestGateway;
   let browser: BrowserSession;
-
-  beforeAll(async () => {
-    gw = await startConsoleGateway({ config: { agent_token_required: true } });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  beforeAll(() => ({ gw, browser } = session));
 
   it('asks for the operator token, refuses a wrong one, and connects with the right one', async () => {
     const page = browser.page;
@@ -137,18 +125,10 @@ describe.skipIf(!HAS_CHROMIUM)('operator console with a required token (needs /u
 });
 
 describe.skipIf(!HAS_CHROMIUM)('a console opened from another address of a gateway on 0.0.0.0 (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
+  const session = consoleSession({ config: { host: '0.0.0.0' } });
   let gw: TestGateway;
   let browser: BrowserSession;
-
-  beforeAll(async () => {
-    gw = await startConsoleGateway({ config: { host: '0.0.0.0' } });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await gw?.close();
-  });
+  beforeAll(() => ({ gw, browser } = session));
 
   it('loads at http://127.0.0.2:<port>/, asks for the operator token, then shows live calls and saves settings', async () => {
     const remote = `http://127.0.0.2:${new URL(gw.url).port}`;

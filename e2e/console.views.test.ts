@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HAS_CHROMIUM, launchBrowser, screenshot, type BrowserSession } from './helpers/browser';
-import { callCard, getJson, startConsoleGateway, waitForText } from './helpers/console-app';
+import { HAS_CHROMIUM, screenshot } from './helpers/browser';
+import { callCard, consoleSession, getJson, waitForText } from './helpers/console-app';
 import { PhoneSim, utterance } from '../test/helpers/phone-sim';
 import type { TestGateway } from '../test/helpers/gateway';
 import { concatPcm, encodeWav, parseWav, silence } from '../src-shared/audio/wav';
@@ -20,29 +20,26 @@ const json = getJson;
 
 describe.skipIf(!HAS_CHROMIUM)('operator console views (needs /usr/bin/chromium)', { timeout: 90_000 }, () => {
   let gw: TestGateway;
-  let browser: BrowserSession;
   let page: Page;
   let micDir: string;
   const events: EventEnvelope[] = [];
 
-  beforeAll(async () => {
-    gw = await startConsoleGateway();
-    gw.app.ctx.bus.subscribe((e) => events.push(e));
-    // the fake microphone: an utterance, then silence, looped by Chromium
+  // the fake microphone, before Chromium starts: an utterance, then silence, looped by Chromium
+  beforeAll(() => {
     micDir = mkdtempSync(join(tmpdir(), 'cf-mic-'));
     const speech = parseWav(utterance(1.2, 48000, 3));
     writeFileSync(join(micDir, 'mic.wav'), encodeWav(concatPcm([silence(48000, 600), speech, silence(48000, 2500)])));
-    browser = await launchBrowser({
-      extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${join(micDir, 'mic.wav')}`, '--autoplay-policy=no-user-gesture-required'],
-    });
-    page = browser.page;
-  }, 120_000);
+  });
+  afterAll(() => rmSync(micDir, { recursive: true, force: true }));
 
-  afterAll(async () => {
-    if (browser && process.env.E2E_DEBUG) console.log(browser.logs.join('\n'));
-    await browser?.close();
-    await gw?.close();
-    rmSync(micDir, { recursive: true, force: true });
+  const session = consoleSession({
+    browser: () => ({
+      extraArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${join(micDir, 'mic.wav')}`, '--autoplay-policy=no-user-gesture-required'],
+    }),
+  });
+  beforeAll(() => {
+    ({ gw, page } = session);
+    gw.app.ctx.bus.subscribe((e) => events.push(e));
   });
 
   it('dial: validates the number before sending and shows why the phone did not call', async () => {

@@ -92,7 +92,13 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark'; extraArgs?: string[]; permissions?: string[] } = {}): Promise<BrowserSession> {
+export interface LaunchOptions {
+  colorScheme?: 'light' | 'dark';
+  extraArgs?: string[];
+  permissions?: string[];
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), 'cf-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -1,11 +1,42 @@
 /** A real gateway (instant engines) serving the built console, plus page helpers for the e2e tests. */
 import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { startGateway, type TestGateway } from '../../test/helpers/gateway';
-import { buildConsole } from './browser';
+import { buildConsole, launchBrowser, type BrowserSession, type LaunchOptions } from './browser';
 
 export async function startConsoleGateway(opts: { config?: Record<string, unknown> } = {}): Promise<TestGateway> {
   const consoleDir = await buildConsole();
   return startGateway({ app: { consoleDir }, config: opts.config });
+}
+
+export interface ConsoleSession {
+  gw: TestGateway;
+  browser: BrowserSession;
+  page: Page;
+}
+
+/**
+ * The set-up the console e2e files share, as hooks of the describe block it is called in: before the
+ * tests a gateway serving the built console and a Chromium page, after them both closed (the page's
+ * console output printed with E2E_DEBUG=1). The fields are filled in when the block's tests start.
+ * Hooks the block registers before this call run before it (e.g. preparing a fake microphone, whose
+ * path `browser()` can then use); `afterAll` hooks run in reverse, so the file's own clean-up comes last.
+ */
+export function consoleSession(
+  opts: { config?: Record<string, unknown>; browser?: () => LaunchOptions; /** another gateway serving the console */ gateway?: () => Promise<TestGateway> } = {},
+): ConsoleSession {
+  const s = {} as ConsoleSession;
+  beforeAll(async () => {
+    s.gw = await (opts.gateway?.() ?? startConsoleGateway({ config: opts.config }));
+    s.browser = await launchBrowser(opts.browser?.());
+    s.page = s.browser.page;
+  }, 120_000);
+  afterAll(async () => {
+    if (s.browser && process.env.E2E_DEBUG) console.log(s.browser.logs.join('\n'));
+    await s.browser?.close();
+    await s.gw?.close();
+  });
+  return s;
 }
 
 /** Wait until the locator's text contains `text` (substring) or matches the regex. */
