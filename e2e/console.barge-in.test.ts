@@ -53,7 +53,7 @@ describe.skipIf(!HAS_CHROMIUM)('console: a reply cut by barge-in (needs /usr/bin
     expect(await reply.locator('.line-interrupted').count()).toBe(0);
 
     // what the app does when a mock call reports a barge-in
-    expect(gw.app.ctx.calls.replyInterrupted(sid, { reply: LONG, heardText: HEARD, playedMs: 1200, totalMs: 4800 })).toBe(true);
+    expect(gw.app.ctx.calls.replyInterrupted(sid, { reply: LONG, heard_text: HEARD, played_ms: 1200, total_ms: 4800 })).toBe(true);
     await expectCut(reply);
     await screenshot(page, 'call-barge-in');
   });

@@ -191,7 +191,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       calls.notify('callEvent', s.summaryView(), 'mock.playback', { turn: r.turn, heard_text: r.heard_text, played_ms: r.played_ms, total_ms: r.total_ms, barge_in: r.barge_in });
       // barge-in: the words actually heard replace the reply in the LLM history and the transcript
       // (a reply cut because the call stopped or the device failed is not a conversation event)
-      if (r.barge_in) calls.replyInterrupted(s.id, { reply: r.reply, heardText: r.heard_text, playedMs: r.played_ms, totalMs: r.total_ms });
+      if (r.barge_in) calls.replyInterrupted(s.id, { reply: r.reply, heard_text: r.heard_text, played_ms: r.played_ms, total_ms: r.total_ms });
     },
     recordingsDir: join(dataDir, 'mock-calls'),
     speaker: process.versions.electron ? { execPath: process.execPath } : undefined,

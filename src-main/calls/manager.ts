@@ -35,16 +35,6 @@ export function interruptedReplyText(heardText: string): string {
   return heard ? `${heard}${INTERRUPTED_MARK}` : INTERRUPTED_MARK;
 }
 
-/** A reply the caller spoke over: see CallManager.replyInterrupted. */
-export interface ReplyInterruption {
-  /** the full reply as the turn produced it */
-  reply: string;
-  /** the words the caller heard before playback stopped ('' = none) */
-  heardText: string;
-  playedMs: number;
-  totalMs: number;
-}
-
 export interface CallManagerOptions {
   bus: EventBus;
   config: () => AppConfig;
@@ -157,18 +147,18 @@ export class CallManager {
   }
 
   /**
-   * Barge-in: the caller spoke over a reply, so only `heardText` of it was heard. In the session's
+   * Barge-in: the caller spoke over a reply, so only `heard_text` of it was heard. In the session's
    * LLM history the most recent assistant message equal to the full reply becomes the heard part
    * plus "…" (see `interruptedReplyText`), so the next turn knows the caller missed the rest (no
    * such message — a greeting, or compacted away — leaves the history as it is). Publishes
    * `turn.interrupted` and tells observers (the store keeps the heard text with the turn).
    * Returns false, doing nothing, for an unknown session or when the whole reply was heard.
    */
-  replyInterrupted(sessionId: string, cut: ReplyInterruption): boolean {
+  replyInterrupted(sessionId: string, cut: ReplyCut): boolean {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
     const full = cut.reply.trim();
-    const heard = cut.heardText.trim();
+    const heard = cut.heard_text.trim();
     if (!full || heard.length >= full.length) return false;
     for (let i = s.history.length - 1; i >= 0; i--) {
       const m = s.history[i];
@@ -178,7 +168,7 @@ export class CallManager {
         break;
       }
     }
-    const data: ReplyCut = { reply: cut.reply, heard_text: heard, played_ms: cut.playedMs, total_ms: cut.totalMs };
+    const data: ReplyCut = { ...cut, heard_text: heard };
     this.opts.bus.publish('turn.interrupted', s.id, { session_id: s.id, ...data });
     this.notify('replyInterrupted', s.summaryView(), data);
     return true;

@@ -7,6 +7,7 @@ import { useServices, useSignals } from '../app/context';
 import { useLoad } from '../app/hooks';
 import { Badge, Button, Notice } from '../components/ui';
 import type { MockCallConfigView, MockCallSettingValues } from '../../src-shared/protocol/settings';
+import { deviceChoices } from '../lib/audio-devices';
 import { CheckField, FormFooter, LoadState, NumberField, SelectField, useConfigForm } from './form';
 
 type Key = keyof MockCallSettingValues;
@@ -30,13 +31,6 @@ function fmt(v: MockCallSettingValues[Key]): string {
 }
 
 /** Device choices: the system default, the devices the gateway lists, and the saved value when it is not listed. */
-function deviceChoices(list: { id: string; description: string }[], current: string): [string, string][] {
-  const out: [string, string][] = [['', 'System default']];
-  for (const d of list) if (d.id) out.push([d.id, d.description && d.description !== d.id ? `${d.description} (${d.id})` : d.id]);
-  if (current && !out.some(([v]) => v === current)) out.push([current, `${current} (not listed now)`]);
-  return out;
-}
-
 export function MockCallSettings() {
   const { api } = useServices();
   const version = useSignals((s) => s.versions.mockCall);

@@ -7,7 +7,9 @@ import { useServices, useSignals } from '../app/context';
 import { useAction, useLoad } from '../app/hooks';
 import { href } from '../app/router';
 import { Button, Field, Meter, Notice, NotAvailable, PageHeader, Spinner } from '../components/ui';
+import { deviceChoices } from '../lib/audio-devices';
 import { BrowserMockCall, type MockPhase, type TurnAnswer } from '../lib/browser-mock';
+import { SelectField } from '../settings/form';
 
 function GatewayMock() {
   const { api, bridge } = useServices();
@@ -103,34 +105,8 @@ function GatewayMock() {
             </>
           ) : null}
           <div className="grid-2">
-            {caller === 'microphone' ? (
-              <Field label="Microphone">
-                {({ id }) => (
-                  <select id={id} value={input} onChange={(e) => setInput(e.target.value)}>
-                    <option value="">System default</option>
-                    {input && !ins.some((d) => d.id === input) ? <option value={input}>{input} (from settings)</option> : null}
-                    {ins.map((d) => (
-                      <option key={d.id} value={d.id}>
-                        {d.description ? `${d.id} — ${d.description}` : d.id}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-            ) : null}
-            <Field label="Speakers">
-              {({ id }) => (
-                <select id={id} value={output} onChange={(e) => setOutput(e.target.value)}>
-                  <option value="">System default</option>
-                  {output && !outs.some((d) => d.id === output) ? <option value={output}>{output} (from settings)</option> : null}
-                  {outs.map((d) => (
-                    <option key={d.id} value={d.id}>
-                      {d.description ? `${d.id} — ${d.description}` : d.id}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            {caller === 'microphone' ? <SelectField label="Microphone" value={input} options={deviceChoices(ins, input)} onChange={setInput} /> : null}
+            <SelectField label="Speakers" value={output} options={deviceChoices(outs, output)} onChange={setOutput} />
           </div>
           {devices.data?.note ? <p className="muted small">{devices.data.note}</p> : null}
           <label className="check-label">

@@ -36,7 +36,7 @@ export const COUNTRY_CODE = /^(?:[1-9][0-9]{0,2})?$/;
  */
 export function numberKey(raw: string, countryCode = ''): string | null {
   let n = String(raw ?? '').replace(/[\s\-().\/]/g, '');
-  if (!/^\+?[0-9*#]{1,32}$/.test(n)) return null;
+  if (!isNumberKey(n)) return null;
   if (/[*#]/.test(n)) return n;
   if (/^00[1-9]/.test(n)) n = `+${n.slice(2)}`;
   else if (countryCode && COUNTRY_CODE.test(countryCode) && /^0[1-9]/.test(n)) n = `+${countryCode}${TRUNK_ZERO_KEPT.has(countryCode) ? n : n.slice(1)}`;

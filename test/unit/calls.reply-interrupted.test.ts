@@ -29,7 +29,7 @@ describe('CallManager.replyInterrupted', () => {
       { role: 'user', content: 'Pardon?' },
       { role: 'assistant', content: FULL },
     ];
-    expect(h.calls.replyInterrupted('sid1', { reply: FULL, heardText: 'We are open from nine', playedMs: 900, totalMs: 4000 })).toBe(true);
+    expect(h.calls.replyInterrupted('sid1', { reply: FULL, heard_text: 'We are open from nine', played_ms: 900, total_ms: 4000 })).toBe(true);
     expect(h.s.history.map((m) => m.content)).toEqual(['When are you open?', FULL, 'Pardon?', 'We are open from nine…']);
     expect(h.s.history[3].role).toBe('assistant');
   });
@@ -37,7 +37,7 @@ describe('CallManager.replyInterrupted', () => {
   it('publishes turn.interrupted and tells observers, with the full reply and the heard part', () => {
     const h = setup();
     h.s.history = [{ role: 'user', content: 'When?' }, { role: 'assistant', content: FULL }];
-    h.calls.replyInterrupted('sid1', { reply: FULL, heardText: 'We are', playedMs: 400, totalMs: 4000 });
+    h.calls.replyInterrupted('sid1', { reply: FULL, heard_text: 'We are', played_ms: 400, total_ms: 4000 });
     const ev = h.events.find((e) => e.type === 'turn.interrupted');
     expect(ev?.session_id).toBe('sid1');
     expect(ev?.data).toEqual({ session_id: 'sid1', reply: FULL, heard_text: 'We are', played_ms: 400, total_ms: 4000 });
@@ -49,7 +49,7 @@ describe('CallManager.replyInterrupted', () => {
   it('nothing heard: the message becomes "…" so user and assistant turns still alternate', () => {
     const h = setup();
     h.s.history = [{ role: 'user', content: 'When?' }, { role: 'assistant', content: FULL }];
-    h.calls.replyInterrupted('sid1', { reply: FULL, heardText: '', playedMs: 40, totalMs: 4000 });
+    h.calls.replyInterrupted('sid1', { reply: FULL, heard_text: '', played_ms: 40, total_ms: 4000 });
     expect(h.s.history).toEqual([{ role: 'user', content: 'When?' }, { role: 'assistant', content: '…' }]);
     expect(interruptedReplyText('  ')).toBe('…');
     expect(h.events.find((e) => e.type === 'turn.interrupted')?.data.heard_text).toBe('');
@@ -58,7 +58,7 @@ describe('CallManager.replyInterrupted', () => {
   it('a reply not in the history (the greeting) still reaches the transcript, history untouched', () => {
     const h = setup();
     h.s.history = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Something else.' }];
-    expect(h.calls.replyInterrupted('sid1', { reply: 'Hello, this is the assistant of Sam.', heardText: 'Hello,', playedMs: 300, totalMs: 2000 })).toBe(true);
+    expect(h.calls.replyInterrupted('sid1', { reply: 'Hello, this is the assistant of Sam.', heard_text: 'Hello,', played_ms: 300, total_ms: 2000 })).toBe(true);
     expect(h.s.history.map((m) => m.content)).toEqual(['Hi', 'Something else.']);
     expect(h.seen).toHaveLength(1);
   });
@@ -66,8 +66,8 @@ describe('CallManager.replyInterrupted', () => {
   it('does nothing for an unknown session or a reply heard in full', () => {
     const h = setup();
     h.s.history = [{ role: 'user', content: 'When?' }, { role: 'assistant', content: FULL }];
-    expect(h.calls.replyInterrupted('nope', { reply: FULL, heardText: 'We', playedMs: 1, totalMs: 2 })).toBe(false);
-    expect(h.calls.replyInterrupted('sid1', { reply: FULL, heardText: FULL, playedMs: 4000, totalMs: 4000 })).toBe(false);
+    expect(h.calls.replyInterrupted('nope', { reply: FULL, heard_text: 'We', played_ms: 1, total_ms: 2 })).toBe(false);
+    expect(h.calls.replyInterrupted('sid1', { reply: FULL, heard_text: FULL, played_ms: 4000, total_ms: 4000 })).toBe(false);
     expect(h.s.history[1].content).toBe(FULL);
     expect(h.events.some((e) => e.type === 'turn.interrupted')).toBe(false);
     expect(h.seen).toHaveLength(0);
