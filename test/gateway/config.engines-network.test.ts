@@ -4,12 +4,12 @@
  * address changes saved for the next start with the pending restart said, the token policy applied at
  * once, and overrides from the environment or command line named.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventStream, startGateway, type TestGateway } from '../helpers/gateway';
-import { call } from './support';
+import { call, errorKeys, savedConfig, savedConfigText } from './support';
 
 let gw: TestGateway | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,8 +19,6 @@ afterEach(async () => {
   gw = undefined;
 });
 
-const fileOf = (g: TestGateway) => JSON.parse(readFileSync(join(g.dataDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-const keysOf = (r: { json: Record<string, unknown> }) => ((r.json.errors ?? []) as { key: string }[]).map((e) => e.key);
 
 describe('GET/POST /api/config/engines', () => {
   it('GET shows the engine settings, the effective models folder and what is selected', async () => {
@@ -43,7 +41,7 @@ describe('GET/POST /api/config/engines', () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ ok: true, asr_engine: 'openai', mlx_audio_base: 'http://127.0.0.1:8000', stt_language: 'de', whisper_threads: 2, selected: { asr: 'openai' } });
     expect(gw.app.ctx.engines.selected.asr).toBe('openai');
-    expect(fileOf(gw)).toMatchObject({ asr_engine: 'openai', mlx_audio_base: 'http://127.0.0.1:8000', stt_language: 'de', whisper_threads: 2 });
+    expect(savedConfig(gw)).toMatchObject({ asr_engine: 'openai', mlx_audio_base: 'http://127.0.0.1:8000', stt_language: 'de', whisper_threads: 2 });
     const e = await events.waitFor((x) => x.type === 'config.engines_updated');
     expect(e.data).toMatchObject({ asr_engine: 'openai', stt_language: 'de' });
   });
@@ -60,7 +58,7 @@ describe('GET/POST /api/config/engines', () => {
 
   it('every bad value is refused with its key; a patch with one bad value changes nothing; the server stays up', async () => {
     gw = await startGateway();
-    const before = readFileSync(join(gw.dataDir, 'config.json'), 'utf8');
+    const before = savedConfigText(gw);
     const blocker = join(gw.dataDir, 'a-file');
     writeFileSync(blocker, 'x');
     const cases: [Record<string, unknown>, string][] = [
@@ -85,11 +83,11 @@ describe('GET/POST /api/config/engines', () => {
     for (const [patch, key] of cases) {
       const r = await call(gw, 'POST', '/api/config/engines', patch);
       expect(r.status, JSON.stringify(patch)).toBe(400);
-      expect(keysOf(r), JSON.stringify(patch)).toContain(key);
+      expect(errorKeys(r), JSON.stringify(patch)).toContain(key);
       expect(r.json.ok).toBe(false);
     }
     expect((await call(gw, 'POST', '/api/config/engines', '[1,2]')).status).toBe(400);
-    expect(readFileSync(join(gw.dataDir, 'config.json'), 'utf8')).toBe(before);
+    expect(savedConfigText(gw)).toBe(before);
     expect(gw.app.ctx.config.get().whisper_threads).toBe(0);
     expect((await call(gw, 'GET', '/api/config/engines')).status).toBe(200);
   });
@@ -109,14 +107,14 @@ describe('GET/POST /api/config/network', () => {
     expect((first.json.listening as { bound_port: number }).bound_port).toBe(Number(new URL(gw.url).port));
     const r = await call(gw, 'POST', '/api/config/network', { port: 9107, host: '0.0.0.0' });
     expect(r.json).toMatchObject({ ok: true, port: 9107, host: '0.0.0.0', restart_required: true, exposed: true });
-    expect(fileOf(gw)).toMatchObject({ port: 9107, host: '0.0.0.0' });
+    expect(savedConfig(gw)).toMatchObject({ port: 9107, host: '0.0.0.0' });
     // still served where it was
     expect((await call(gw, 'GET', '/api/status')).status).toBe(200);
   });
 
   it('refuses bad addresses and ports, naming the key, and saves nothing', async () => {
     gw = await startGateway();
-    const before = readFileSync(join(gw.dataDir, 'config.json'), 'utf8');
+    const before = savedConfigText(gw);
     for (const [patch, key] of [
       [{ host: 'example.com' }, 'host'],
       [{ host: '127.0.0.1; rm -rf /' }, 'host'],
@@ -129,9 +127,9 @@ describe('GET/POST /api/config/network', () => {
     ] as [Record<string, unknown>, string][]) {
       const r = await call(gw, 'POST', '/api/config/network', patch);
       expect(r.status, JSON.stringify(patch)).toBe(400);
-      expect(keysOf(r), JSON.stringify(patch)).toContain(key);
+      expect(errorKeys(r), JSON.stringify(patch)).toContain(key);
     }
-    expect(readFileSync(join(gw.dataDir, 'config.json'), 'utf8')).toBe(before);
+    expect(savedConfigText(gw)).toBe(before);
   });
 
   it('requiring the token applies at once: this computer then needs it too', async () => {

@@ -4,12 +4,10 @@
  * every bad value (unknown key, out of range, a device name with shell characters, minimum speech not
  * below the maximum utterance, a body that is not an object) is refused naming its key, changing nothing.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settingsFromConfig } from '../../src-main/mock-call/settings';
 import { eventStream, startGateway, type TestGateway } from '../helpers/gateway';
-import { call } from './support';
+import { call, errorKeys, savedConfig, savedConfigText } from './support';
 
 let gw: TestGateway | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,9 +17,6 @@ afterEach(async () => {
   gw = undefined;
 });
 
-const configText = (g: TestGateway) => readFileSync(join(g.dataDir, 'config.json'), 'utf8');
-const fileOf = (g: TestGateway) => JSON.parse(configText(g)) as Record<string, unknown>;
-const keysOf = (r: { json: Record<string, unknown> }) => ((r.json.errors ?? []) as { key: string }[]).map((e) => e.key);
 
 const DEFAULTS = {
   mock_barge_in: false,
@@ -65,7 +60,7 @@ describe('GET/POST /api/config/mock-call', () => {
     const r = await call(gw, 'POST', '/api/config/mock-call', patch);
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ ok: true, ...patch, defaults: DEFAULTS, applies: 'next_mock_call' });
-    expect(fileOf(gw)).toMatchObject(patch);
+    expect(savedConfig(gw)).toMatchObject(patch);
     const e = await events.waitFor((x) => x.type === 'config.mock_call_updated');
     expect(e.data).toMatchObject({ ...patch, defaults: DEFAULTS });
     expect((await call(gw, 'GET', '/api/config/mock-call')).json).toMatchObject(patch);
@@ -81,7 +76,7 @@ describe('GET/POST /api/config/mock-call', () => {
     gw = await startGateway({ config: { mock_vad_min_speech_ms: 600, mock_vad_max_utterance_ms: 2000 } });
     const events = await eventStream(gw.url);
     cleanups.push(events.close);
-    const before = configText(gw);
+    const before = savedConfigText(gw);
     const cases: [unknown, string][] = [
       [{ mock_vad_end_silence_ms: 600, mock_vad_gain: 2 }, 'mock_vad_gain'],
       [{ llm_model: 'elsewhere' }, 'llm_model'],
@@ -107,14 +102,14 @@ describe('GET/POST /api/config/mock-call', () => {
       const r = await call(gw, 'POST', '/api/config/mock-call', patch);
       expect(r.status, JSON.stringify(patch)).toBe(400);
       expect(r.json.ok).toBe(false);
-      expect(keysOf(r), JSON.stringify(patch)).toContain(key);
+      expect(errorKeys(r), JSON.stringify(patch)).toContain(key);
     }
     for (const body of ['[1,2]', '"text"', '42']) {
       const r = await call(gw, 'POST', '/api/config/mock-call', body);
       expect(r.status, body).toBe(400);
       expect(String(r.json.detail), body).toMatch(/object/);
     }
-    expect(configText(gw)).toBe(before);
+    expect(savedConfigText(gw)).toBe(before);
     expect(gw.app.ctx.config.get()).toMatchObject({ mock_vad_min_speech_ms: 600, mock_vad_max_utterance_ms: 2000, mock_vad_end_silence_ms: 520, mock_input_device: '' });
     expect(events.events.some((x) => x.type === 'config.mock_call_updated')).toBe(false);
     expect((await call(gw, 'GET', '/api/config/mock-call')).json).toMatchObject({ mock_vad_min_speech_ms: 600, mock_vad_max_utterance_ms: 2000 });

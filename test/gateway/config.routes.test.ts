@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventStream, startGateway, type TestGateway } from '../helpers/gateway';
 import { PhoneSim, utterance } from '../helpers/phone-sim';
-import { call, phoneCall } from './support';
+import { call, phoneCall, savedConfig, savedConfigText } from './support';
 
 let gw: TestGateway | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,7 +20,6 @@ afterEach(async () => {
   gw = undefined;
 });
 
-const fileOf = (g: TestGateway) => JSON.parse(readFileSync(join(g.dataDir, 'config.json'), 'utf8')) as Record<string, unknown>;
 
 const CALL_VIEW_KEYS = [
   'auto_answer', 'auto_answer_delay_ms', 'caller_allowlist', 'caller_blocklist', 'unknown_callers_allowed', 'greeting_incoming', 'greeting_outgoing',
@@ -60,16 +59,16 @@ describe('GET/POST /api/config/call', () => {
     const e = await events.waitFor((x) => x.type === 'config.call_updated');
     expect(e.data).toMatchObject({ greeting_incoming: 'Hi from Grace', auto_answer: false });
     expect(JSON.stringify(e)).not.toContain('blue moon');
-    expect(fileOf(gw)).toMatchObject({ call_auto_answer: false, call_auto_answer_delay_ms: 1500, caller_allowlist: ['+4930123'], auth_passphrase: 'blue moon', keep_history: true });
+    expect(savedConfig(gw)).toMatchObject({ call_auto_answer: false, call_auto_answer_delay_ms: 1500, caller_allowlist: ['+4930123'], auth_passphrase: 'blue moon', keep_history: true });
     expect((await call(gw, 'GET', '/api/config/call')).json).toMatchObject({ auto_answer: false, greeting_owner: 'Grace' });
   });
 
   it('POST ignores keys it does not own: no way to change the bearer, host, port or engines from here', async () => {
     gw = await startGateway();
-    const before = readFileSync(join(gw.dataDir, 'config.json'), 'utf8');
+    const before = savedConfigText(gw);
     const r = await call(gw, 'POST', '/api/config/call', { bearer_token: 'attacker', host: '0.0.0.0', port: 1, llm_base_url: 'http://evil', greeting_owner: 'Ada' });
     expect(r.status).toBe(200);
-    const saved = fileOf(gw);
+    const saved = savedConfig(gw);
     expect(saved.bearer_token).toBe(gw.bearer);
     expect(saved).not.toHaveProperty('host');
     expect(saved).not.toHaveProperty('llm_base_url');
@@ -118,7 +117,7 @@ describe('GET/POST /api/config/llm', () => {
     expect(r.text).not.toContain('sk-new-5678');
     const e = await events.waitFor((x) => x.type === 'config.llm_updated');
     expect(JSON.stringify(e)).not.toContain('sk-new-5678');
-    expect(fileOf(gw)).toMatchObject({ llm_model: 'qwen', llm_api_key: 'sk-new-5678', llm_max_tokens: 256, max_history_turns: 4 });
+    expect(savedConfig(gw)).toMatchObject({ llm_model: 'qwen', llm_api_key: 'sk-new-5678', llm_max_tokens: 256, max_history_turns: 4 });
   });
 
   it('POST with a bad value → 400 naming the key', async () => {
@@ -155,7 +154,7 @@ describe('GET/POST /api/config/tts', () => {
     const r = await call(gw, 'POST', '/api/config/tts', { voice: 'af_heart', speed: 1.5 });
     expect(r.json).toMatchObject({ ok: true, lang: 'en', voice: 'af_heart', speed: 1.5 });
     await events.waitFor((e) => e.type === 'config.tts_updated' && (e.data as { voice?: string }).voice === 'af_heart');
-    expect(fileOf(gw)).toMatchObject({ tts_voice: 'af_heart', tts_speed: 1.5 });
+    expect(savedConfig(gw)).toMatchObject({ tts_voice: 'af_heart', tts_speed: 1.5 });
     expect((await call(gw, 'POST', '/api/config/tts', { speed: 'fast' })).status).toBe(400);
   });
 
@@ -175,7 +174,7 @@ describe('GET/POST /api/config/tts', () => {
     expect(r.json).toMatchObject({ ok: true, lang: 'de', piper_voice: 'thorsten-high', piper_speaker: 0, piper_length_scale: 0.9, piper_noise_scale: 0.667, piper_noise_w: 0.8, piper_sentence_silence: 0.2 });
     expect(r.json.emotions).toMatchObject({ amused: 0, whisper: 7 });
     expect(Object.keys(r.json.voices as object).sort()).toEqual(['Emotional', 'Female', 'Male']);
-    expect(fileOf(gw).tts_lang).toBe('de');
+    expect(savedConfig(gw).tts_lang).toBe('de');
   });
 
   it('with a local Piper voice (piper_backend "local") German needs no Piper server', async () => {
@@ -184,14 +183,14 @@ describe('GET/POST /api/config/tts', () => {
     const r = await call(gw, 'POST', '/api/config/tts', { lang: 'de' });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ ok: true, lang: 'de' });
-    expect(fileOf(gw).tts_lang).toBe('de');
+    expect(savedConfig(gw).tts_lang).toBe('de');
   });
 });
 
 describe('config POST bodies', () => {
   it('an empty body changes nothing (200); invalid JSON, arrays and non-JSON bodies → 400; server still up', async () => {
     gw = await startGateway();
-    const before = fileOf(gw);
+    const before = savedConfig(gw);
     for (const path of ['/api/config/call', '/api/config/llm', '/api/config/tts']) {
       expect((await call(gw, 'POST', path)).status, path).toBe(200);
       for (const [body, ct] of [['{oops', 'application/json'], ['[1]', 'application/json'], ['"x"', 'text/plain'], ['abc', 'application/octet-stream']]) {
@@ -200,7 +199,7 @@ describe('config POST bodies', () => {
         expect(r.json.detail).toBeTruthy();
       }
     }
-    expect(fileOf(gw)).toEqual(before);
+    expect(savedConfig(gw)).toEqual(before);
     expect((await phoneCall(gw, 'GET', '/health')).status).toBe(200);
   });
 });
@@ -212,7 +211,7 @@ describe('persistence, reload and environment overrides', () => {
     cleanups.push(events.close);
     await call(gw, 'POST', '/api/config/call', { greeting_owner: 'Persisted' });
     const file = join(gw.dataDir, 'config.json');
-    const onDisk = fileOf(gw);
+    const onDisk = savedConfig(gw);
     expect(onDisk.greeting_owner).toBe('Persisted');
     writeFileSync(file, JSON.stringify({ ...onDisk, max_duration_sec: 42, llm_api_key: 'sk-reload' }));
     const r = await call(gw, 'POST', '/api/config');
@@ -241,7 +240,7 @@ describe('persistence, reload and environment overrides', () => {
     expect(g.json).toMatchObject({ greeting_owner: 'Env Owner', auth_required: true, max_duration_sec: 77, keep_history: true });
     await call(gw, 'POST', '/api/config/call', { auto_answer_delay_ms: 900 });
     await call(gw, 'POST', '/api/config/llm', { temperature: 0.3 });
-    const text = readFileSync(join(gw.dataDir, 'config.json'), 'utf8');
+    const text = savedConfigText(gw);
     expect(JSON.parse(text)).toMatchObject({ call_auto_answer_delay_ms: 900, llm_temperature: 0.3 });
     for (const s of ['Env Owner', 'env-pass', '77', 'keep_history']) expect(text).not.toContain(s);
     // reload keeps applying them
@@ -294,7 +293,7 @@ describe('/api/instructions', () => {
     expect((await call(gw, 'GET', '/api/instructions')).json).toEqual({ base: '', sessions: {} });
     expect((await call(gw, 'POST', '/api/instructions', { text: 'Speak like a pirate.' })).json).toEqual({ ok: true, scope: 'global' });
     await events.waitFor((e) => e.type === 'instructions.updated');
-    expect(fileOf(gw).llm_system_prompt).toBe('Speak like a pirate.');
+    expect(savedConfig(gw).llm_system_prompt).toBe('Speak like a pirate.');
     const phone = new PhoneSim(gw.url, gw.bearer);
     await phone.greeting('Hi');
     await phone.say(utterance(1));

@@ -1,9 +1,8 @@
 /** The history settings section (/api/config/history) on a real gateway: validated, applied live, announced. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventStream, startGateway, type TestGateway } from '../helpers/gateway';
 import { PhoneSim, utterance } from '../helpers/phone-sim';
+import { savedConfig } from './support';
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -30,7 +29,7 @@ describe('history settings', () => {
     const e = await events.waitFor((x) => x.type === 'config.history_updated');
     expect(e.data).toMatchObject({ record_audio: false, recording_max_age_days: 7 });
     events.close();
-    expect(JSON.parse(readFileSync(join(gw.dataDir, 'config.json'), 'utf8'))).toMatchObject({ record_audio: false, recording_max_age_days: 7 });
+    expect(savedConfig(gw)).toMatchObject({ record_audio: false, recording_max_age_days: 7 });
 
     // applied live: the next turn of a call is stored without audio
     const phone = new PhoneSim(gw.url, gw.bearer);

@@ -1,4 +1,6 @@
 /** Small helpers shared by the gateway tests in this folder (requests the phone does not make itself). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { phoneWavProblem } from '../../src-shared/audio/wav';
 import type { EventEnvelope } from '../../src-shared/protocol/events';
 import type { TestGateway } from '../helpers/gateway';
@@ -74,4 +76,19 @@ export function replyWav(json: Record<string, unknown>, key = 'audio_base64'): U
 /** The `turn.*` event types of one session, in order (turn.metrics is our addition and left out). */
 export function turnTypes(events: EventEnvelope[], sid: string): string[] {
   return events.filter((e) => e.session_id === sid && e.type.startsWith('turn.') && e.type !== 'turn.metrics').map((e) => e.type);
+}
+
+/** The gateway's config.json as saved, as text. */
+export function savedConfigText(gw: TestGateway): string {
+  return readFileSync(join(gw.dataDir, 'config.json'), 'utf8');
+}
+
+/** The gateway's config.json as saved. */
+export function savedConfig(gw: TestGateway): Record<string, unknown> {
+  return JSON.parse(savedConfigText(gw)) as Record<string, unknown>;
+}
+
+/** The keys a refused settings patch names (`errors: [{key, message}]`). */
+export function errorKeys(r: { json: Record<string, unknown> }): string[] {
+  return ((r.json.errors ?? []) as { key: string }[]).map((e) => e.key);
 }

@@ -1,5 +1,5 @@
 /** Builders for store tests: temp data dirs, calls, turns and real WAV audio. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallSummary, TurnMetrics, TurnRecord } from '../../src-main/calls/types';
@@ -77,4 +77,14 @@ export function openStore(dir: string, opts: CallStoreOptions = {}): CallStore {
     },
     ...opts,
   });
+}
+
+/** Every file under the data dir's recordings/ folder (temp files included), by name. */
+export function recordingFiles(dataDir: string): string[] {
+  const root = join(dataDir, 'recordings');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
 }

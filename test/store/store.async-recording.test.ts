@@ -4,7 +4,7 @@
  * files, the real writer thread, real files.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +13,7 @@ import type { CallStore, CallStoreOptions } from '../../src-main/store';
 import { RecordingFiles } from '../../src-main/store/recording-files';
 import { RecordingWriter } from '../../src-main/store/recording-writer';
 import type { StoreSettings } from '../../src-main/store/types';
-import { call, ended, noRetention, openStore, tempDir, turn, wav } from './helpers';
+import { call, ended, noRetention, openStore, recordingFiles, tempDir, turn, wav } from './helpers';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -48,15 +48,6 @@ function setup(extra: CallStoreOptions = {}, dir?: string): Setup {
   return { s, dir, cfg, errors };
 }
 
-/** Every file under recordings/ (temp files included), by name. */
-function recordingFiles(dir: string): string[] {
-  const root = join(dir, 'recordings');
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort();
-}
 
 /**
  * Hold background writes at a gate: 'before' the writer thread gets them (nothing on disk yet), or

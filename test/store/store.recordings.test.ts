@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallStore } from '../../src-main/store';
 import type { StoreSettings } from '../../src-main/store/types';
-import { call, ended, noRetention, openStore, tempDir, turn, wav } from './helpers';
+import { call, ended, noRetention, openStore, recordingFiles, tempDir, turn, wav } from './helpers';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -20,14 +20,6 @@ function setup(settings: StoreSettings = noRetention, now?: () => number, extra:
   return { s, dir: t.dir, cfg };
 }
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-function wavFiles(dir: string): string[] {
-  const root = join(dir, 'recordings');
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort();
-}
 /** One ended call with one turn per [caller, reply] pair. */
 function addCall(s: CallStore, id: string, pairs: [Uint8Array | undefined, Uint8Array | undefined][], startedAt = 1_700_000_000): void {
   const c = call(id, { started_at: startedAt });
@@ -59,7 +51,7 @@ describe('store recordings', () => {
     const greeting = wav(600);
     addCall(s, 'g1', [[undefined, greeting], [wav(301), wav(302)]]);
     addCall(s, 'g2', [[undefined, greeting]]);
-    expect(wavFiles(dir)).toHaveLength(3);
+    expect(recordingFiles(dir)).toHaveLength(3);
     expect(s.recordingStatus()).toMatchObject({ files: 3, bytes: greeting.length + wav(301).length + wav(302).length });
     expect(s.getCall('g2')!.turns[0].recordings.reply?.sha256).toBe(sha(greeting));
   });
@@ -75,7 +67,7 @@ describe('store recordings', () => {
     s.turnCompleted(c, turn('live', 2, { callerAudio: wav(704) }));
     const turns = s.getCall('live')!.turns;
     expect(turns.map((t) => [!!t.recordings.caller, !!t.recordings.reply])).toEqual([[true, true], [false, false], [true, false]]);
-    expect(wavFiles(dir)).toHaveLength(3);
+    expect(recordingFiles(dir)).toHaveLength(3);
     expect(turns[1].transcript).toBe('caller says thing 1'); // the turn itself is kept
   });
 
@@ -87,10 +79,10 @@ describe('store recordings', () => {
     addCall(s, 'd2', [[undefined, shared]]);
     expect(s.deleteCall('d1')).toBe('deleted');
     expect(s.getCall('d1')).toBeNull();
-    expect(wavFiles(dir)).toEqual([`${sha(shared)}.wav`]);
+    expect(recordingFiles(dir)).toEqual([`${sha(shared)}.wav`]);
     expect(s.recordingStatus().files).toBe(1);
     expect(s.deleteCall('d2')).toBe('deleted');
-    expect(wavFiles(dir)).toEqual([]);
+    expect(recordingFiles(dir)).toEqual([]);
     expect(s.deleteCall('d2')).toBe('not_found');
     // a call in progress is not deleted
     s.callStarted(call('busy'));
@@ -116,7 +108,7 @@ describe('store recordings', () => {
     expect(s.applyRetention()).toEqual({ deleted_files: 0, freed_bytes: 0 });
     cfg.recording_max_age_days = 21; // 'old' (25 days) goes; 'mid' (15 days) and the reused greeting stay
     expect(s.applyRetention()).toEqual({ deleted_files: 1, freed_bytes: oldCaller.length });
-    expect(wavFiles(dir)).toEqual([greeting, midCaller, newCaller].map((b) => `${sha(b)}.wav`).sort());
+    expect(recordingFiles(dir)).toEqual([greeting, midCaller, newCaller].map((b) => `${sha(b)}.wav`).sort());
     const old = s.getCall('old')!.turns[0];
     expect(old.recordings).toEqual({ caller: null, reply: { sha256: sha(greeting), bytes: greeting.length } });
     expect(old.transcript).toBe('caller says thing 0');
@@ -135,7 +127,7 @@ describe('store recordings', () => {
     cfg.recording_max_disk_mb = (size * 3.5) / 1048576; // room for three and a half files
     const r = s.applyRetention();
     expect(r).toEqual({ deleted_files: 3, freed_bytes: 3 * size });
-    expect(wavFiles(dir)).toEqual(files.slice(3).map((b) => `${sha(b)}.wav`).sort());
+    expect(recordingFiles(dir)).toEqual(files.slice(3).map((b) => `${sha(b)}.wav`).sort());
     expect(s.recordingStatus().bytes).toBe(3 * size);
   });
 
@@ -151,16 +143,16 @@ describe('store recordings', () => {
     now += 3 * 86_400;
     cfg.recording_max_age_days = 2;
     const s = openStore(t.dir, { settings: () => cfg, now: () => now, retentionIntervalMs: 60_000 });
-    expect(wavFiles(t.dir)).toEqual([]); // at open
+    expect(recordingFiles(t.dir)).toEqual([]); // at open
     addCall(s, 'b', [[wav(1101), undefined]]);
     now += 3 * 86_400;
     vi.advanceTimersByTime(60_000);
-    expect(wavFiles(t.dir)).toEqual([]); // periodic
+    expect(recordingFiles(t.dir)).toEqual([]); // periodic
     addCall(s, 'c', [[wav(1102), undefined]]);
     now += 3 * 86_400;
     s.close();
     vi.advanceTimersByTime(600_000);
-    expect(wavFiles(t.dir)).toHaveLength(1); // no timer after close
+    expect(recordingFiles(t.dir)).toHaveLength(1); // no timer after close
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -174,7 +166,7 @@ describe('store recordings', () => {
     const before = s.recordingStatus();
     const r = s.purgeRecordings();
     expect(r).toEqual({ deleted_files: 6, freed_bytes: before.bytes });
-    expect(wavFiles(dir)).toEqual([]);
+    expect(recordingFiles(dir)).toEqual([]);
     expect(s.recordingStatus()).toEqual({ record_audio: true, paused: true, recording: false, files: 0, bytes: 0 });
     for (const id of ['k1', 'k2']) for (const t of s.getCall(id)!.turns) expect(t.recordings).toEqual({ caller: null, reply: null });
     expect(s.getCall('k1')!.turns.map((t) => t.transcript)).toEqual(['caller says thing 0', 'caller says thing 1']);
@@ -182,16 +174,16 @@ describe('store recordings', () => {
     const c = call('after');
     s.callStarted(c);
     s.turnCompleted(c, turn('after', 0, { callerAudio: wav(1300) }));
-    expect(wavFiles(dir)).toEqual([]);
+    expect(recordingFiles(dir)).toEqual([]);
     s.close();
 
     const again = openStore(dir);
     expect(again.recordingStatus().paused).toBe(true);
     again.turnCompleted(c, turn('after', 1, { callerAudio: wav(1301) }));
-    expect(wavFiles(dir)).toEqual([]);
+    expect(recordingFiles(dir)).toEqual([]);
     again.resumeRecording();
     again.turnCompleted(c, turn('after', 2, { callerAudio: wav(1302) }));
-    expect(wavFiles(dir)).toEqual([`${sha(wav(1302))}.wav`]);
+    expect(recordingFiles(dir)).toEqual([`${sha(wav(1302))}.wav`]);
     again.close();
   });
 
@@ -205,7 +197,7 @@ describe('store recordings', () => {
     writeFileSync(join(sub, `${'cd'.repeat(32)}.wav.123.abcd.tmp`), 'partial');
     writeFileSync(join(sub, 'notes.txt'), 'not ours'); // unknown names are left alone
     expect(await s.sweepOrphanRecordings()).toBe(2);
-    expect(wavFiles(dir)).toEqual([`${sha(kept)}.wav`, 'notes.txt'].sort());
+    expect(recordingFiles(dir)).toEqual([`${sha(kept)}.wav`, 'notes.txt'].sort());
   });
 
   it('a failed audio write drops only that recording; the turn is committed', () => {
